@@ -1,0 +1,1 @@
+"""kravsync: credit control for Nordic SMBs."""

@@ -1,0 +1,237 @@
+"""TOML configuration → validated settings.
+
+Every error is one line naming the file, the table and the key, e.g.
+``kravsync.toml: tenants[1].provider: unknown provider 'fikn' (known: fiken, fortnox)``.
+Tenants are numbered from 0, as in the file's order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from providers.base import get_factory, registry
+
+DEFAULT_CONFIG_NAME = "kravsync.toml"
+_TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line for the user (exit code 2)."""
+
+
+class StoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = "sqlite:///kravsync.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not (value.startswith("sqlite:///") or value.startswith("postgresql://")):
+            raise ValueError("must start with 'sqlite:///' or 'postgresql://'")
+        return value
+
+
+class ValidationSettings(BaseModel):
+    """Per-tenant settings of the customer-data checks (`[tenants.validation]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    registry_check: bool = False  # Norway: look org numbers up in Brønnøysund
+    registry_url: str = "https://data.brreg.no/enhetsregisteret/api"
+    registry_ttl_hours: int = Field(default=24 * 7, ge=1)
+    allow_test_org_numbers: bool = False
+    postcode_register: bool = True
+
+
+class TenantConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    provider: str
+    country: Literal["NO", "SE"]
+    company: str | None = None  # Fiken company slug
+    base_url: str | None = None
+    credentials: str = "keyring"
+    auth: Literal["token", "oauth", "client_credentials"] | None = None
+    client_id: str | None = None
+    tenant_id: str | None = None  # Fortnox TenantId (client credentials)
+    token_url: str | None = None
+    authorize_url: str | None = None
+    redirect_uri: str | None = None
+    interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    push: bool = False
+    requests_per_window: int | None = Field(default=None, ge=1)
+    window_seconds: float | None = Field(default=None, gt=0)
+    policy: dict[str, Any] = Field(default_factory=dict)
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _TENANT_NAME.match(value):
+            raise ValueError(
+                "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        get_factory_or_raise(value)
+        return value
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: str) -> str:
+        if value == "keyring" or re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", value):
+            return value
+        if value.lower() in {"access-token", "client-secret", "legacy"}:
+            raise ValueError(
+                "the legacy Access-Token/Client-Secret headers stopped working in 2025; "
+                "use 'keyring' or 'env:VARNAME' with OAuth2"
+            )
+        raise ValueError("must be 'keyring' or 'env:VARNAME'")
+
+    @model_validator(mode="after")
+    def _provider_rules(self) -> TenantConfig:
+        factory = get_factory(self.provider)
+        if self.country not in factory.countries:
+            raise ValueError(
+                f"country: {self.country} is not served by provider {self.provider!r} "
+                f"(serves {', '.join(factory.countries)})"
+            )
+        for key in factory.required_settings:
+            if getattr(self, key, None) in (None, ""):
+                raise ValueError(f"{key}: required for provider {self.provider!r}")
+        return self
+
+
+def get_factory_or_raise(name: str) -> None:
+    try:
+        get_factory(name)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    tenants: list[TenantConfig] = Field(default_factory=list)
+    source: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for index, tenant in enumerate(self.tenants):
+            if tenant.name in seen:
+                raise ValueError(f"tenants[{index}].name: duplicate tenant name {tenant.name!r}")
+            seen.add(tenant.name)
+        return self
+
+    def tenant(self, name: str) -> TenantConfig:
+        for tenant in self.tenants:
+            if tenant.name == name:
+                return tenant
+        known = ", ".join(t.name for t in self.tenants) or "none configured"
+        raise ConfigError(
+            f"{self.source or DEFAULT_CONFIG_NAME}: no tenant named {name!r} (known: {known})"
+        )
+
+    def store_url(self) -> str:
+        """The store URL, a relative SQLite path resolved against the config file's folder."""
+        url = self.store.url
+        if url.startswith("sqlite:///") and self.source is not None:
+            path = url[len("sqlite:///") :]
+            if path != ":memory:" and not os.path.isabs(path):
+                return "sqlite:///" + str((self.source.parent / path).resolve())
+        return url
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _message(error: dict[str, Any]) -> tuple[str, str]:
+    loc = _location(tuple(error["loc"]))
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    # A model validator may name a sub-key itself ("country: ..."); fold it into the location.
+    sub = re.match(r"^((?:tenants\[\d+\]\.)?[a-z_]+(?:\.[a-z_]+)*): (.*)$", msg)
+    if sub and error["type"] == "value_error":
+        key, msg = sub.groups()
+        loc = key if key.startswith("tenants[") else (f"{loc}.{key}" if loc else key)
+    if error["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif error["type"] == "missing":
+        msg = "required key is missing"
+    elif error["type"] == "literal_error":
+        msg = f"{error.get('input')!r} is not allowed: {msg}"
+    return loc, msg
+
+
+def parse_config(data: dict[str, Any], source: Path) -> Config:
+    try:
+        config = Config.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc, msg = _message(dict(first))
+        raise ConfigError(f"{source.name}: {loc}: {msg}") from None
+    from connector.policy_settings import check_policies
+
+    problems = check_policies(config)
+    if problems:
+        raise ConfigError(f"{source.name}: {problems[0]}")
+    return config
+
+
+def default_config_path() -> Path:
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    if local.exists():
+        return local
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "kravsync" / DEFAULT_CONFIG_NAME
+    return user if user.exists() else local
+
+
+def load_config(path: Path | None = None) -> Config:
+    source = path or default_config_path()
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{source}: no such config file (copy config.example.toml to {DEFAULT_CONFIG_NAME})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source.name}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source.name}: TOML syntax: {exc}") from None
+    return parse_config(data, source)
+
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "StoreConfig",
+    "TenantConfig",
+    "ValidationSettings",
+    "load_config",
+    "parse_config",
+    "registry",
+]

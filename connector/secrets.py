@@ -1,0 +1,144 @@
+"""Credentials: the OS keyring (service ``kravsync``), or an environment variable on headless hosts.
+
+A tenant's secret is one string: a personal API token, or a JSON object for OAuth2 tokens
+(``{"access_token", "refresh_token", "expires_at", "client_id", "client_secret", ...}``).
+Secrets are never logged, never written to the state store and never put into an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+KEYRING_SERVICE = "kravsync"
+
+
+class CredentialError(Exception):
+    """No usable credential for a tenant; the message says what to run."""
+
+
+class CredentialStore(Protocol):
+    def get(self, tenant: str) -> str | None: ...
+
+    def set(self, tenant: str, secret: str) -> None: ...
+
+
+class KeyringCredentials:
+    """The OS keyring: one entry per tenant under the service ``kravsync``."""
+
+    def __init__(self, service: str = KEYRING_SERVICE) -> None:
+        self.service = service
+
+    def get(self, tenant: str) -> str | None:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(self.service, tenant)
+        except KeyringError as exc:
+            raise CredentialError(
+                f"tenant {tenant}: the OS keyring is not usable here ({type(exc).__name__}); "
+                'on a headless host set credentials = "env:VARNAME" (see README)'
+            ) from None
+
+    def set(self, tenant: str, secret: str) -> None:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            keyring.set_password(self.service, tenant, secret)
+        except KeyringError as exc:
+            raise CredentialError(
+                f"tenant {tenant}: cannot write to the OS keyring ({type(exc).__name__}); "
+                'install a keyring backend or use credentials = "env:VARNAME" (see README)'
+            ) from None
+
+
+class EnvCredentials:
+    """A secret read from an environment variable; rotated tokens are kept in memory only."""
+
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+        self._rotated: dict[str, str] = {}
+
+    def get(self, tenant: str) -> str | None:
+        return self._rotated.get(tenant) or os.environ.get(self.variable) or None
+
+    def set(self, tenant: str, secret: str) -> None:
+        self._rotated[tenant] = secret
+
+
+class MemoryCredentials:
+    """In-process credentials for the demo and tests."""
+
+    def __init__(self, secrets: dict[str, str] | None = None) -> None:
+        self._secrets = dict(secrets or {})
+        self._lock = threading.Lock()
+
+    def get(self, tenant: str) -> str | None:
+        with self._lock:
+            return self._secrets.get(tenant)
+
+    def set(self, tenant: str, secret: str) -> None:
+        with self._lock:
+            self._secrets[tenant] = secret
+
+
+def credentials_for(setting: str) -> CredentialStore:
+    """The credential store a tenant's ``credentials`` setting names."""
+    if setting == "keyring":
+        return KeyringCredentials()
+    if setting.startswith("env:"):
+        return EnvCredentials(setting[4:])
+    raise CredentialError(f"unknown credentials setting {setting!r}")
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: float | None  # epoch seconds
+    extra: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                **self.extra,
+                "type": "oauth",
+                "access_token": self.access_token,
+                "refresh_token": self.refresh_token,
+                "expires_at": self.expires_at,
+            }
+        )
+
+
+def parse_secret(secret: str) -> OAuthTokens | str:
+    """A plain token string, or the OAuth tokens a JSON secret holds."""
+    text = secret.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise CredentialError("stored credential is not valid JSON") from None
+        extra = {
+            k: v
+            for k, v in data.items()
+            if k not in {"type", "access_token", "refresh_token", "expires_at"}
+        }
+        return OAuthTokens(
+            access_token=data.get("access_token"),
+            refresh_token=data.get("refresh_token"),
+            expires_at=data.get("expires_at"),
+            extra=extra,
+        )
+    return text
+
+
+class Masked(str):
+    """A string whose repr never shows its value (for secrets that must pass through objects)."""
+
+    def __repr__(self) -> str:
+        return "'***'"

@@ -1,0 +1,384 @@
+"""The SQLite state store (the embedded default for one host): WAL, one connection per thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from connector.models import Customer, Invoice, InvoiceStatus
+from connector.store.migrations import MIGRATIONS
+
+
+class LockTimeout(Exception):
+    """An advisory lock could not be taken in time."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    tenant: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str
+    customers: int
+    invoices: int
+    skipped: int
+    requests: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class TenantStatus:
+    tenant: str
+    customers: int
+    open_invoices: int
+    outstanding: dict[str, Decimal]
+    overdue: int
+    overdue_amount: dict[str, Decimal]
+    last_run: RunRecord | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.migrate()
+
+    # -- connections --------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- schema -------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        conn = self._conn()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+            "description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        with self.transaction(immediate=True) as tx:
+            row = tx.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, description, sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in filter(None, (s.strip() for s in sql.split(";"))):
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)", (version, description, _now())
+                )
+                current = version
+        return int(current)
+
+    def schema_version(self) -> int:
+        return int(self._conn().execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    # -- tenants and cursors ------------------------------------------------------------------
+    def ensure_tenant(self, name: str, provider: str, country: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO tenants (name, provider, country, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, country=excluded.country",
+                (name, provider, country, _now()),
+            )
+
+    def get_cursor(self, tenant: str, stream: str) -> str | None:
+        row = (
+            self._conn()
+            .execute("SELECT value FROM cursors WHERE tenant=? AND stream=?", (tenant, stream))
+            .fetchone()
+        )
+        return row["value"] if row else None
+
+    def set_cursor(self, tenant: str, stream: str, value: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(tenant, stream) "
+                "DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (tenant, stream, value, _now()),
+            )
+
+    # -- records ------------------------------------------------------------------------------
+    def upsert_customers(self, tenant: str, customers: Iterable[Customer]) -> int:
+        now = _now()
+        rows = [
+            (
+                tenant,
+                c.provider_id,
+                c.number,
+                c.name,
+                c.kind.value,
+                c.org_number,
+                int(c.active),
+                c.model_dump_json(),
+                now,
+            )
+            for c in customers
+        ]
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
+                "name=excluded.name, kind=excluded.kind, org_number=excluded.org_number, "
+                "active=excluded.active, data=excluded.data, updated_at=excluded.updated_at",
+                rows,
+            )
+        return len(rows)
+
+    def upsert_invoices(self, tenant: str, invoices: Iterable[Invoice]) -> int:
+        now = _now()
+        rows = [
+            (
+                tenant,
+                i.provider_id,
+                i.number,
+                i.customer_id,
+                i.currency,
+                i.due_date.isoformat(),
+                str(i.outstanding),
+                i.status.value,
+                i.model_dump_json(),
+                now,
+            )
+            for i in invoices
+        ]
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
+                "customer_id=excluded.customer_id, currency=excluded.currency, "
+                "due_date=excluded.due_date, outstanding=excluded.outstanding, "
+                "status=excluded.status, data=excluded.data, updated_at=excluded.updated_at",
+                rows,
+            )
+        return len(rows)
+
+    def customers(self, tenant: str) -> Iterator[Customer]:
+        cur = self._conn().execute(
+            "SELECT data FROM customers WHERE tenant=? ORDER BY provider_id", (tenant,)
+        )
+        for row in cur:
+            yield Customer.model_validate_json(row["data"])
+
+    def customer(self, tenant: str, provider_id: str) -> Customer | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT data FROM customers WHERE tenant=? AND provider_id=?", (tenant, provider_id)
+            )
+            .fetchone()
+        )
+        return Customer.model_validate_json(row["data"]) if row else None
+
+    def invoices(self, tenant: str, *, open_only: bool = False) -> Iterator[Invoice]:
+        sql = "SELECT data FROM invoices WHERE tenant=?"
+        if open_only:
+            sql += " AND status='open'"
+        cur = self._conn().execute(sql + " ORDER BY due_date, provider_id", (tenant,))
+        for row in cur:
+            yield Invoice.model_validate_json(row["data"])
+
+    def invoice(self, tenant: str, provider_id: str) -> Invoice | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT data FROM invoices WHERE tenant=? AND provider_id=?", (tenant, provider_id)
+            )
+            .fetchone()
+        )
+        return Invoice.model_validate_json(row["data"]) if row else None
+
+    def find_invoice(self, tenant: str, ref: str) -> Invoice | None:
+        """An invoice by provider id or by invoice number (what a user types)."""
+        found = self.invoice(tenant, ref)
+        if found:
+            return found
+        row = (
+            self._conn()
+            .execute("SELECT data FROM invoices WHERE tenant=? AND number=?", (tenant, ref))
+            .fetchone()
+        )
+        return Invoice.model_validate_json(row["data"]) if row else None
+
+    def open_invoice_ids(self, tenant: str) -> set[str]:
+        cur = self._conn().execute(
+            "SELECT provider_id FROM invoices WHERE tenant=? AND status=?",
+            (tenant, InvoiceStatus.OPEN.value),
+        )
+        return {row[0] for row in cur}
+
+    # -- runs ---------------------------------------------------------------------------------
+    def begin_run(self, tenant: str) -> int:
+        with self.transaction() as tx:
+            cur = tx.execute(
+                "INSERT INTO runs (tenant, started_at, outcome) VALUES (?, ?, 'running')",
+                (tenant, _now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        *,
+        customers: int = 0,
+        invoices: int = 0,
+        skipped: int = 0,
+        requests: int = 0,
+        error: str | None = None,
+    ) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET ended_at=?, outcome=?, customers=?, invoices=?, skipped=?, "
+                "requests=?, error=? WHERE id=?",
+                (_now(), outcome, customers, invoices, skipped, requests, error, run_id),
+            )
+
+    def record_error(self, run_id: int, kind: str, record_id: str, message: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO run_errors VALUES (?, ?, ?, ?)", (run_id, kind, record_id, message)
+            )
+
+    def run_errors(self, run_id: int) -> list[tuple[str, str, str]]:
+        cur = self._conn().execute(
+            "SELECT kind, record_id, message FROM run_errors WHERE run_id=?", (run_id,)
+        )
+        return [(r[0], r[1], r[2]) for r in cur]
+
+    def last_run(self, tenant: str) -> RunRecord | None:
+        row = (
+            self._conn()
+            .execute("SELECT * FROM runs WHERE tenant=? ORDER BY id DESC LIMIT 1", (tenant,))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return RunRecord(
+            id=row["id"],
+            tenant=row["tenant"],
+            started_at=datetime.fromisoformat(row["started_at"]),
+            ended_at=_dt(row["ended_at"]),
+            outcome=row["outcome"],
+            customers=row["customers"],
+            invoices=row["invoices"],
+            skipped=row["skipped"],
+            requests=row["requests"],
+            error=row["error"],
+        )
+
+    def tenant_status(self, tenant: str, today: date) -> TenantStatus:
+        conn = self._conn()
+        customers = conn.execute(
+            "SELECT COUNT(*) FROM customers WHERE tenant=?", (tenant,)
+        ).fetchone()[0]
+        outstanding: dict[str, Decimal] = {}
+        overdue_amount: dict[str, Decimal] = {}
+        open_count = overdue = 0
+        cur = conn.execute(
+            "SELECT currency, outstanding, due_date FROM invoices WHERE tenant=? AND status=?",
+            (tenant, InvoiceStatus.OPEN.value),
+        )
+        for currency, amount_text, due in cur:
+            amount = Decimal(amount_text)
+            open_count += 1
+            outstanding[currency] = outstanding.get(currency, Decimal(0)) + amount
+            if date.fromisoformat(due) < today:
+                overdue += 1
+                overdue_amount[currency] = overdue_amount.get(currency, Decimal(0)) + amount
+        return TenantStatus(
+            tenant=tenant,
+            customers=customers,
+            open_invoices=open_count,
+            outstanding=dict(sorted(outstanding.items())),
+            overdue=overdue,
+            overdue_amount=dict(sorted(overdue_amount.items())),
+            last_run=self.last_run(tenant),
+        )
+
+    # -- locks --------------------------------------------------------------------------------
+    @contextmanager
+    def advisory_lock(self, name: str, timeout: float = 60.0, ttl: float = 120.0) -> Iterator[None]:
+        """A lock shared by every thread and process on this store; expires if a holder dies."""
+        holder = f"{self._holder}:{threading.get_ident()}"
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            now = time.time()
+            with self.transaction(immediate=True) as tx:
+                row = tx.execute(
+                    "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
+                ).fetchone()
+                if row is None or row["expires_at"] < now or row["holder"] == holder:
+                    tx.execute(
+                        "INSERT INTO locks VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                        "holder=excluded.holder, expires_at=excluded.expires_at",
+                        (name, holder, now + ttl),
+                    )
+                    break
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"lock {name!r} is held by another process")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        try:
+            yield
+        finally:
+            with self.transaction(immediate=True) as tx:
+                tx.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))
+
+    # -- generic key/value for small caches ---------------------------------------------------
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self.transaction() as tx:
+            return list(tx.execute(sql, params))
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)

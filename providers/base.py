@@ -1,0 +1,136 @@
+"""The provider protocol and the registry behind the ``kravsync.providers`` entry-point group.
+
+The domain knows a provider only through :class:`Provider` (what a tenant's client can do) and
+:class:`ProviderFactory` (how to build one, and its sandbox). A third-party package adds a
+provider by exposing a ``ProviderFactory`` under that entry-point group; Fiken and Fortnox
+register themselves the same way in kravsync's own ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from connector.models import Customer, Invoice, ReminderAction
+
+ENTRY_POINT_GROUP = "kravsync.providers"
+log = logging.getLogger("kravsync.providers")
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A provider record that could not be mapped; reported and skipped, never fatal."""
+
+    kind: str  # "customer" | "invoice"
+    record_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    countries: tuple[str, ...]
+    push_routes: tuple[str, ...] = ()
+    customer_changes_since: bool = True
+    invoice_changes_since: bool = True
+
+
+@dataclass(frozen=True)
+class PushResult:
+    ok: bool
+    reference: str | None = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One tenant's connection to an accounting system."""
+
+    name: str
+
+    def iter_customers(self, since: datetime | None) -> Iterator[Customer | RecordError]:
+        """Customers changed since ``since`` (all when None), streamed page by page."""
+        ...
+
+    def iter_invoices(
+        self, since: datetime | None, open_only: bool
+    ) -> Iterator[Invoice | RecordError]:
+        """Open invoices (``open_only``) or every invoice changed since ``since``."""
+        ...
+
+    def get_invoice(self, provider_id: str) -> Invoice:
+        """Re-read one invoice (its open balance) right before a push."""
+        ...
+
+    def capabilities(self) -> Capabilities: ...
+
+    def push(self, action: ReminderAction) -> PushResult: ...
+
+    def lookup_action(self, action: ReminderAction) -> PushResult | None:
+        """Whether ``action`` already reached the provider (None: unknown / not found)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Sandbox(Protocol):
+    """A local HTTP double of a provider's API (see each provider's ``sandbox`` module)."""
+
+    base_url: str
+    token: str
+
+    def start(self) -> Sandbox: ...
+
+    def stop(self) -> None: ...
+
+    def tenant_settings(self) -> dict[str, Any]:
+        """Config keys (besides name/provider/country) that point a tenant at this sandbox."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderFactory:
+    """What a provider package registers under the ``kravsync.providers`` entry point."""
+
+    name: str
+    countries: tuple[str, ...]
+    # create(tenant: TenantConfig, credentials: CredentialStore, lock: LockFactory | None = None):
+    # ``lock(name)`` is a context manager shared by every process on the store (token refresh).
+    create: Callable[..., Provider]
+    sandbox: Callable[..., Sandbox]
+    # Keys of a tenant's config that this provider requires (e.g. Fiken's company slug).
+    required_settings: tuple[str, ...] = ()
+    # Seeds the sandbox's "today" is measured from, so demos and tests agree on overdue days.
+    sandbox_today: Callable[[], date] | None = None
+    # auth(tenant: TenantConfig, credentials: CredentialStore, io: Interaction): `kravsync auth`
+    auth: Callable[..., None] | None = None
+
+
+@cache
+def registry() -> dict[str, ProviderFactory]:
+    """Every provider installed, by name, loaded from the entry-point group."""
+    found: dict[str, ProviderFactory] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        factory = ep.load()
+        if not isinstance(factory, ProviderFactory):
+            raise TypeError(
+                f"entry point {ep.name!r} in {ENTRY_POINT_GROUP} is not a ProviderFactory"
+            )
+        found[ep.name] = factory
+    return found
+
+
+def get_factory(name: str) -> ProviderFactory:
+    try:
+        return registry()[name]
+    except KeyError:
+        known = ", ".join(sorted(registry())) or "none installed"
+        raise KeyError(f"unknown provider {name!r} (known: {known})") from None

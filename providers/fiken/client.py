@@ -1,0 +1,82 @@
+"""Fiken API v2 transport: declarations on top of the shared HTTP layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+
+from providers.http import HttpClient, Page, RateLimiter, iter_pages, json_body
+
+BASE_URL = "https://api.fiken.no/api/v2"
+TOKEN_URL = "https://fiken.no/oauth/token"
+AUTHORIZE_URL = "https://fiken.no/oauth/authorize"
+# Fiken: one request in flight, about 4 requests per second.
+MAX_PER_SECOND = 4
+PAGE_SIZE = 100
+
+
+def default_limiter(per_window: int | None = None, window: float | None = None) -> RateLimiter:
+    return RateLimiter(per_window or MAX_PER_SECOND, window or 1.0, max_concurrent=1)
+
+
+class FikenPaginator:
+    """``page`` from 0 and ``pageSize`` ≤ 100; counts in the Fiken-Api-* headers; bare arrays."""
+
+    first_page = 0
+
+    def __init__(self, page_size: int = PAGE_SIZE) -> None:
+        self.page_size = page_size
+
+    def params(self, page: int) -> dict[str, Any]:
+        return {"page": page, "pageSize": self.page_size}
+
+    def parse(self, response: requests.Response) -> Page:
+        body = json_body(response)
+        if not isinstance(body, list):
+            raise ValueError(f"expected a JSON array, got {type(body).__name__}")
+        try:
+            pages = int(response.headers["Fiken-Api-Page-Count"])
+            total = int(response.headers["Fiken-Api-Result-Count"])
+        except KeyError as exc:
+            raise ValueError(f"paging header {exc.args[0]} missing") from None
+        return Page(rows=body, total_pages=pages, total_rows=total)
+
+
+def error_message(response: requests.Response) -> str | None:
+    """Fiken's error bodies: ``{"error": ..., "error_description": ...}`` or a message string."""
+    try:
+        body = json_body(response)
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        parts = [str(body[k]) for k in ("error", "error_description", "message") if body.get(k)]
+        return ": ".join(parts) or None
+    return None
+
+
+class FikenClient:
+    def __init__(self, http: HttpClient, company: str, page_size: int = PAGE_SIZE) -> None:
+        self.http = http
+        self.company = company
+        self.paginator = FikenPaginator(page_size)
+
+    def _path(self, resource: str) -> str:
+        return f"/companies/{self.company}/{resource}"
+
+    def contacts(self, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        return iter_pages(self.http, self._path("contacts"), params, self.paginator)
+
+    def invoices(self, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        return iter_pages(self.http, self._path("invoices"), params, self.paginator)
+
+    def invoice(self, invoice_id: str) -> dict[str, Any]:
+        body = self.http.get_json(self._path(f"invoices/{invoice_id}"))
+        if not isinstance(body, dict):
+            raise ValueError("invoice detail is not a JSON object")
+        return body
+
+    def company_info(self) -> dict[str, Any]:
+        body = self.http.get_json(f"/companies/{self.company}")
+        return body if isinstance(body, dict) else {}

@@ -1,0 +1,146 @@
+"""The SQLite store: migrations, idempotent upserts, cursors, runs and the cross-process lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connector.models import Customer, CustomerKind, Invoice, InvoiceStatus
+from connector.store import LockTimeout, SqliteStore, StoreError, open_store
+from connector.store.migrations import MIGRATIONS
+
+
+def customer(pid: str, name: str = "Ærlig Bakeri AS") -> Customer:
+    return Customer(provider="fiken", provider_id=pid, name=name, kind=CustomerKind.COMPANY)
+
+
+def invoice(pid: str, outstanding: str = "100.00", status: InvoiceStatus = InvoiceStatus.OPEN, due: date = date(2026, 1, 1), currency: str = "NOK") -> Invoice:
+    return Invoice(
+        provider="fiken", provider_id=pid, number=pid, customer_id="1", issue_date=date(2025, 12, 1),
+        due_date=due, currency=currency, gross=Decimal("100.00"), outstanding=Decimal(outstanding), status=status,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    s.ensure_tenant("t", "fiken", "NO")
+    return s
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    path = str(tmp_path / "m.db")
+    first = SqliteStore(path)
+    assert first.schema_version() == MIGRATIONS[-1][0]
+    assert SqliteStore(path).migrate() == MIGRATIONS[-1][0]  # re-opening applies nothing twice
+    mode = first._conn().execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_upserts_are_idempotent_and_keep_unicode(store: SqliteStore) -> None:
+    store.upsert_customers("t", [customer("1"), customer("2", "Bjørg Løvås")])
+    store.upsert_customers("t", [customer("2", "Bjørg Løvås-Åsen")])
+    names = {c.provider_id: c.name for c in store.customers("t")}
+    assert names == {"1": "Ærlig Bakeri AS", "2": "Bjørg Løvås-Åsen"}
+
+
+def test_invoice_upsert_updates_state_and_decimal_survives(store: SqliteStore) -> None:
+    store.upsert_invoices("t", [invoice("10", "1234.56")])
+    store.upsert_invoices("t", [invoice("10", "0.00", InvoiceStatus.PAID)])
+    stored = store.invoice("t", "10")
+    assert stored is not None and stored.status is InvoiceStatus.PAID
+    assert stored.outstanding == Decimal("0.00")
+    assert store.open_invoice_ids("t") == set()
+
+
+def test_status_sums_per_currency_and_counts_overdue(store: SqliteStore) -> None:
+    store.upsert_invoices("t", [
+        invoice("1", "100.10", due=date(2026, 1, 1)),
+        invoice("2", "0.20", due=date(2026, 3, 1)),
+        invoice("3", "50.00", currency="EUR", due=date(2025, 1, 1)),
+        invoice("4", "0.00", InvoiceStatus.PAID),
+    ])
+    status = store.tenant_status("t", today=date(2026, 2, 1))
+    assert status.open_invoices == 3
+    assert status.outstanding == {"EUR": Decimal("50.00"), "NOK": Decimal("100.30")}
+    assert status.overdue == 2
+    assert status.overdue_amount == {"EUR": Decimal("50.00"), "NOK": Decimal("100.10")}
+
+
+def test_cursor_and_runs(store: SqliteStore) -> None:
+    assert store.get_cursor("t", "invoices") is None
+    store.set_cursor("t", "invoices", "2026-11-23T10:00:00+00:00")
+    assert store.get_cursor("t", "invoices") == "2026-11-23T10:00:00+00:00"
+    run = store.begin_run("t")
+    store.record_error(run, "invoice", "42", "dueDate: not a date")
+    store.finish_run(run, "ok", customers=3, invoices=4, skipped=1)
+    last = store.last_run("t")
+    assert last is not None and last.outcome == "ok" and last.invoices == 4 and last.ended_at is not None
+    assert store.run_errors(run) == [("invoice", "42", "dueDate: not a date")]
+
+
+def test_advisory_lock_excludes_other_threads(store: SqliteStore) -> None:
+    inside = 0
+    overlaps = 0
+    guard = threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, overlaps
+        for _ in range(5):
+            with store.advisory_lock("x", timeout=10):
+                with guard:
+                    inside += 1
+                    overlaps += inside > 1
+                time.sleep(0.002)
+                with guard:
+                    inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == 0
+
+
+def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+    s = SqliteStore(path)
+    with s.advisory_lock("shared", timeout=5):
+        ready.set()
+        release.wait(10)
+
+
+def test_advisory_lock_excludes_other_processes_and_times_out(tmp_path: Path) -> None:
+    path = str(tmp_path / "p.db")
+    SqliteStore(path)
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_lock, args=(path, ready, release))
+    proc.start()
+    try:
+        assert ready.wait(20)
+        with pytest.raises(LockTimeout):
+            with SqliteStore(path).advisory_lock("shared", timeout=0.3):
+                pass
+    finally:
+        release.set()
+        proc.join(20)
+    with SqliteStore(path).advisory_lock("shared", timeout=5):
+        pass
+
+
+def test_expired_lock_of_a_dead_holder_is_taken_over(store: SqliteStore) -> None:
+    store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (time.time() - 1,))
+    with store.advisory_lock("y", timeout=0.5):
+        pass
+
+
+def test_unsupported_store_urls_are_refused_clearly() -> None:
+    with pytest.raises(StoreError, match="PostgreSQL is not supported yet"):
+        open_store("postgresql://u@h/db")
