@@ -9,9 +9,15 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from connector.config import Config, ConfigError, load_config
+from connector.config import Config, ConfigError, TenantConfig, load_config
 from connector.interaction import Terminal
-from connector.runtime import end_progress, parse_today, run_tenant, setup_logging, terminal_progress
+from connector.runtime import (
+    end_progress,
+    parse_today,
+    run_tenant,
+    setup_logging,
+    terminal_progress,
+)
 from connector.secrets import CredentialError, credentials_for
 from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
@@ -34,12 +40,20 @@ def _date(value: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kravsync", description=__doc__)
-    parser.add_argument("--config", type=Path, help="config file (default ./kravsync.toml, then the user config dir)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for HTTP)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default ./kravsync.toml, then the user config dir)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for HTTP)"
+    )
     parser.add_argument("--log-json", action="store_true", help="log as JSON lines")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="sync the built-in sandboxes into a temporary store (no account needed)")
+    p = sub.add_parser(
+        "demo", help="sync the built-in sandboxes into a temporary store (no account needed)"
+    )
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
 
     p = sub.add_parser("sync", help="one cycle for each tenant")
@@ -65,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tenants(config: Config, names: Sequence[str]) -> list:  # type: ignore[type-arg]
+def _tenants(config: Config, names: Sequence[str]) -> list[TenantConfig]:
     return [config.tenant(n) for n in names] if names else list(config.tenants)
 
 
@@ -83,7 +97,9 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
         for item in result.skipped[:20]:
             print(f"  skipped {item}")
         if len(result.skipped) > 20:
-            print(f"  ... and {len(result.skipped) - 20} more skipped records (see the store's run_errors)")
+            print(
+                f"  ... and {len(result.skipped) - 20} more skipped records (see the store's run_errors)"
+            )
         failed += not result.ok
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -104,7 +120,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         factory = get_factory(args.provider)
     except KeyError as exc:
         raise UsageError(f"--provider: {exc.args[0]}") from None
-    kwargs: dict = {"port": args.port, "rate_limit": not args.no_rate_limit}  # type: ignore[type-arg]
+    kwargs: dict[str, object] = {"port": args.port, "rate_limit": not args.no_rate_limit}
     if args.token:
         kwargs["token"] = args.token
     if args.customers:

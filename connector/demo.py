@@ -38,11 +38,15 @@ def demo_secret(sandbox: Any) -> str:
     return str(secret() if callable(secret) else sandbox.token)
 
 
-def run_demo(today: date | None = None, out: TextIO = sys.stdout, workdir: Path | None = None) -> int:
+def run_demo(
+    today: date | None = None, out: TextIO = sys.stdout, workdir: Path | None = None
+) -> int:
     today = today or date.today()
     failed = 0
     with ExitStack() as stack:
-        folder = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kravsync-demo-")))
+        folder = workdir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="kravsync-demo-"))
+        )
         store = open_store(f"sqlite:///{folder / 'demo.db'}")
         stack.callback(store.close)
         credentials = MemoryCredentials()

@@ -11,7 +11,12 @@ from connector.store import Store, TenantStatus
 
 
 def _money(amounts: dict[str, Decimal]) -> str:
-    return ", ".join(f"{amount:,.2f} {currency}".replace(",", " ") for currency, amount in amounts.items()) or "-"
+    return (
+        ", ".join(
+            f"{amount:,.2f} {currency}".replace(",", " ") for currency, amount in amounts.items()
+        )
+        or "-"
+    )
 
 
 def status_json(statuses: Iterable[TenantStatus]) -> dict[str, Any]:
@@ -52,14 +57,21 @@ def status_table(statuses: Iterable[TenantStatus]) -> str:
         last = "never" if run is None else f"{run.started_at:%Y-%m-%d %H:%M} {run.outcome}"
         rows.append(
             (
-                s.tenant, str(s.customers), str(s.open_invoices), _money(s.outstanding),
-                str(s.overdue), _money(s.overdue_amount), last,
+                s.tenant,
+                str(s.customers),
+                str(s.open_invoices),
+                _money(s.outstanding),
+                str(s.overdue),
+                _money(s.overdue_amount),
+                last,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    errors = [f"  {s.tenant}: {s.last_run.error}" for s in statuses if s.last_run and s.last_run.error]
+    errors = [
+        f"  {s.tenant}: {s.last_run.error}" for s in statuses if s.last_run and s.last_run.error
+    ]
     return "\n".join(lines + (["", "last errors:", *errors] if errors else []))
 
 

@@ -46,21 +46,40 @@ def test_example_config_documents_a_valid_setup() -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (('provider = "fiken"', 'provider = "fikn"'),
-         "kravsync.toml: tenants[0].provider: unknown provider 'fikn' (known: fiken"),
-        (('country = "NO"', 'country = "DK"'), "kravsync.toml: tenants[0].country: 'DK' is not allowed"),
-        (('company = "acme-as"\n', ""), "kravsync.toml: tenants[0].company: required for provider 'fiken'"),
-        (('credentials = "env:FIKEN_TOKEN"', 'credentials = "plaintext:abc"'),
-         "kravsync.toml: tenants[0].credentials: must be 'keyring' or 'env:VARNAME'"),
-        (('credentials = "env:FIKEN_TOKEN"', 'credentials = "access-token"'),
-         "kravsync.toml: tenants[0].credentials: the legacy Access-Token/Client-Secret headers stopped working"),
+        (
+            ('provider = "fiken"', 'provider = "fikn"'),
+            "kravsync.toml: tenants[0].provider: unknown provider 'fikn' (known: fiken",
+        ),
+        (
+            ('country = "NO"', 'country = "DK"'),
+            "kravsync.toml: tenants[0].country: 'DK' is not allowed",
+        ),
+        (
+            ('company = "acme-as"\n', ""),
+            "kravsync.toml: tenants[0].company: required for provider 'fiken'",
+        ),
+        (
+            ('credentials = "env:FIKEN_TOKEN"', 'credentials = "plaintext:abc"'),
+            "kravsync.toml: tenants[0].credentials: must be 'keyring' or 'env:VARNAME'",
+        ),
+        (
+            ('credentials = "env:FIKEN_TOKEN"', 'credentials = "access-token"'),
+            "kravsync.toml: tenants[0].credentials: the legacy Access-Token/Client-Secret headers stopped working",
+        ),
         (('name = "acme-no"', 'name = "acme no!"'), "kravsync.toml: tenants[0].name: must be"),
-        (('company = "acme-as"', 'company = "acme-as"\ninterval_minute = 5'),
-         "kravsync.toml: tenants[0].interval_minute: unknown key"),
-        (('url = "sqlite:///state/kravsync.db"', 'url = "mysql://x"'), "kravsync.toml: store.url: must start with"),
+        (
+            ('company = "acme-as"', 'company = "acme-as"\ninterval_minute = 5'),
+            "kravsync.toml: tenants[0].interval_minute: unknown key",
+        ),
+        (
+            ('url = "sqlite:///state/kravsync.db"', 'url = "mysql://x"'),
+            "kravsync.toml: store.url: must start with",
+        ),
     ],
 )
-def test_bad_config_names_file_table_and_key(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+def test_bad_config_names_file_table_and_key(
+    tmp_path: Path, edit: tuple[str, str], expected: str
+) -> None:
     path = write(tmp_path, GOOD.replace(*edit))
     with pytest.raises(ConfigError) as err:
         load_config(path)
@@ -70,10 +89,12 @@ def test_bad_config_names_file_table_and_key(tmp_path: Path, edit: tuple[str, st
 
 
 def test_second_tenant_is_numbered(tmp_path: Path) -> None:
-    text = GOOD + GOOD.replace("[store]", "").replace('url = "sqlite:///state/kravsync.db"', "").replace(
-        '"acme-no"', '"beta-no"'
-    ).replace('provider = "fiken"', 'provider = "fikn"')
-    with pytest.raises(ConfigError, match=r"^kravsync.toml: tenants\[1\].provider: unknown provider 'fikn'"):
+    text = GOOD + GOOD.replace("[store]", "").replace(
+        'url = "sqlite:///state/kravsync.db"', ""
+    ).replace('"acme-no"', '"beta-no"').replace('provider = "fiken"', 'provider = "fikn"')
+    with pytest.raises(
+        ConfigError, match=r"^kravsync.toml: tenants\[1\].provider: unknown provider 'fikn'"
+    ):
         load_config(write(tmp_path, text))
 
 
@@ -88,7 +109,9 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[[tenants]\nname=1"))
 
 
-def test_cli_exits_2_with_one_line_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exits_2_with_one_line_on_bad_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, GOOD.replace('provider = "fiken"', 'provider = "fikn"'))
     assert main(["--config", str(path), "sync"]) == 2
     err = capsys.readouterr().err.strip()

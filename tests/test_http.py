@@ -43,7 +43,9 @@ class Bearer:
         return False
 
 
-def client(sleeps: list[float] | None = None, auth: Bearer | None = None, tries: int = 4) -> FikenClient:
+def client(
+    sleeps: list[float] | None = None, auth: Bearer | None = None, tries: int = 4
+) -> FikenClient:
     http = HttpClient(
         provider="fiken",
         base_url=BASE,
@@ -70,7 +72,11 @@ def test_pages_from_zero_until_page_count() -> None:
     for n, rows in enumerate([[{"id": 1}, {"id": 2}], [{"id": 3}, {"id": 4}], [{"id": 5}]]):
         responses.get(
             CONTACTS,
-            match=[responses.matchers.query_param_matcher({"customer": "true", "page": str(n), "pageSize": "2"})],
+            match=[
+                responses.matchers.query_param_matcher(
+                    {"customer": "true", "page": str(n), "pageSize": "2"}
+                )
+            ],
             **page(rows, 3, 5),
         )
     got = [row["id"] for rows in client().contacts({"customer": "true"}) for row in rows]
@@ -137,19 +143,29 @@ def test_5xx_is_retried_then_exhausted_with_wire_facts() -> None:
 
 @responses.activate
 def test_malformed_page_is_retried_then_fails() -> None:
-    responses.get(CONTACTS, body="<html>oops", headers={"Fiken-Api-Page-Count": "1", "Fiken-Api-Result-Count": "1"})
+    responses.get(
+        CONTACTS,
+        body="<html>oops",
+        headers={"Fiken-Api-Page-Count": "1", "Fiken-Api-Result-Count": "1"},
+    )
     responses.get(CONTACTS, **page([{"id": 1}], 1, 1))
     assert [r for p in client().contacts({}) for r in p] == [{"id": 1}]
     responses.reset()
     for _ in range(4):
-        responses.get(CONTACTS, json={"not": "a list"}, headers={"Fiken-Api-Page-Count": "1", "Fiken-Api-Result-Count": "1"})
+        responses.get(
+            CONTACTS,
+            json={"not": "a list"},
+            headers={"Fiken-Api-Page-Count": "1", "Fiken-Api-Result-Count": "1"},
+        )
     with pytest.raises(ProtocolError, match="malformed response"):
         list(client().contacts({}))
 
 
 @responses.activate
 def test_other_4xx_is_never_retried() -> None:
-    responses.get(CONTACTS, status=400, json={"error": "bad_request", "error_description": "pageSize"})
+    responses.get(
+        CONTACTS, status=400, json={"error": "bad_request", "error_description": "pageSize"}
+    )
     with pytest.raises(ClientError, match="bad_request: pageSize"):
         list(client().contacts({}))
     assert len(responses.calls) == 1

@@ -20,10 +20,24 @@ def customer(pid: str, name: str = "Ærlig Bakeri AS") -> Customer:
     return Customer(provider="fiken", provider_id=pid, name=name, kind=CustomerKind.COMPANY)
 
 
-def invoice(pid: str, outstanding: str = "100.00", status: InvoiceStatus = InvoiceStatus.OPEN, due: date = date(2026, 1, 1), currency: str = "NOK") -> Invoice:
+def invoice(
+    pid: str,
+    outstanding: str = "100.00",
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    due: date = date(2026, 1, 1),
+    currency: str = "NOK",
+) -> Invoice:
     return Invoice(
-        provider="fiken", provider_id=pid, number=pid, customer_id="1", issue_date=date(2025, 12, 1),
-        due_date=due, currency=currency, gross=Decimal("100.00"), outstanding=Decimal(outstanding), status=status,
+        provider="fiken",
+        provider_id=pid,
+        number=pid,
+        customer_id="1",
+        issue_date=date(2025, 12, 1),
+        due_date=due,
+        currency=currency,
+        gross=Decimal("100.00"),
+        outstanding=Decimal(outstanding),
+        status=status,
     )
 
 
@@ -60,12 +74,15 @@ def test_invoice_upsert_updates_state_and_decimal_survives(store: SqliteStore) -
 
 
 def test_status_sums_per_currency_and_counts_overdue(store: SqliteStore) -> None:
-    store.upsert_invoices("t", [
-        invoice("1", "100.10", due=date(2026, 1, 1)),
-        invoice("2", "0.20", due=date(2026, 3, 1)),
-        invoice("3", "50.00", currency="EUR", due=date(2025, 1, 1)),
-        invoice("4", "0.00", InvoiceStatus.PAID),
-    ])
+    store.upsert_invoices(
+        "t",
+        [
+            invoice("1", "100.10", due=date(2026, 1, 1)),
+            invoice("2", "0.20", due=date(2026, 3, 1)),
+            invoice("3", "50.00", currency="EUR", due=date(2025, 1, 1)),
+            invoice("4", "0.00", InvoiceStatus.PAID),
+        ],
+    )
     status = store.tenant_status("t", today=date(2026, 2, 1))
     assert status.open_invoices == 3
     assert status.outstanding == {"EUR": Decimal("50.00"), "NOK": Decimal("100.30")}
@@ -81,7 +98,12 @@ def test_cursor_and_runs(store: SqliteStore) -> None:
     store.record_error(run, "invoice", "42", "dueDate: not a date")
     store.finish_run(run, "ok", customers=3, invoices=4, skipped=1)
     last = store.last_run("t")
-    assert last is not None and last.outcome == "ok" and last.invoices == 4 and last.ended_at is not None
+    assert (
+        last is not None
+        and last.outcome == "ok"
+        and last.invoices == 4
+        and last.ended_at is not None
+    )
     assert store.run_errors(run) == [("invoice", "42", "dueDate: not a date")]
 
 
@@ -109,7 +131,9 @@ def test_advisory_lock_excludes_other_threads(store: SqliteStore) -> None:
     assert overlaps == 0
 
 
-def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _hold_lock(
+    path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
+) -> None:  # type: ignore[name-defined]
     s = SqliteStore(path)
     with s.advisory_lock("shared", timeout=5):
         ready.set()
