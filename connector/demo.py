@@ -34,8 +34,7 @@ def demo_tenant(provider: str, sandbox: Any) -> TenantConfig:
 
 
 def demo_secret(sandbox: Any) -> str:
-    secret = getattr(sandbox, "demo_secret", None)
-    return str(secret() if callable(secret) else sandbox.token)
+    return str(sandbox.demo_secret())
 
 
 def run_demo(

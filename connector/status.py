@@ -54,7 +54,7 @@ def status_table(statuses: Iterable[TenantStatus]) -> str:
     rows: list[tuple[str, ...]] = [header]
     for s in statuses:
         run = s.last_run
-        last = "never" if run is None else f"{run.started_at:%Y-%m-%d %H:%M} {run.outcome}"
+        last = "never" if run is None else f"{run.started_at.astimezone():%Y-%m-%d %H:%M} {run.outcome}"
         rows.append(
             (
                 s.tenant,

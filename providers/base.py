@@ -95,6 +95,10 @@ class Sandbox(Protocol):
         """Config keys (besides name/provider/country) that point a tenant at this sandbox."""
         ...
 
+    def demo_secret(self) -> str:
+        """The secret a tenant pointed at this sandbox keeps in its credential store."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderFactory:
