@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from connector.config import Config, ConfigError, TenantConfig, load_config
 from connector.interaction import Terminal
+from connector.models import Note, NoteKind
+from connector.planning import plan_tenant
+from connector.policy import PolicyError
+from connector.report import render as render_report
 from connector.runtime import (
     end_progress,
     parse_today,
@@ -21,6 +26,7 @@ from connector.runtime import (
 from connector.secrets import CredentialError, credentials_for
 from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
+from connector.views import plan_json, plan_table, report_data
 from providers.base import get_factory, registry
 from providers.http import ProviderError
 
@@ -74,6 +80,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invoices", type=int, help="generate this many invoices (benchmarks)")
     p.add_argument("--no-rate-limit", action="store_true", help="never answer 429")
 
+    p = sub.add_parser("plan", help="the actions a sync would push now, and why others get none")
+    p.add_argument("--tenant", action="append", default=[])
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--today", type=_date)
+
+    p = sub.add_parser("report", help="data-quality findings and receivables from the store")
+    p.add_argument("--tenant", action="append", default=[])
+    p.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
+    p.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    p.add_argument("--today", type=_date)
+
+    p = sub.add_parser("note", help="log a contact, a payment promise, a dispute or a hold")
+    p.add_argument("tenant")
+    p.add_argument(
+        "ref", metavar="INVOICE", help="invoice number or id (with --customer: customer)"
+    )
+    p.add_argument(
+        "--customer", action="store_true", help="the note is on a customer, not an invoice"
+    )
+    p.add_argument("--text", required=True)
+    p.add_argument("--author", help="who talked to the customer (default: your login name)")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--promise-date", type=_date, help="customer promised to pay by this date")
+    kind.add_argument("--dispute", action="store_true", help="the customer disputes the claim")
+    kind.add_argument(
+        "--plan", type=_date, metavar="UNTIL", help="a payment plan runs until this date"
+    )
+    kind.add_argument(
+        "--do-not-remind", type=_date, metavar="UNTIL", help="hold reminders until this date"
+    )
+    kind.add_argument(
+        "--resolve", action="store_true", help="lift every hold on it (dispute settled...)"
+    )
+
     p = sub.add_parser("auth", help="store credentials for a tenant in the keyring")
     p.add_argument("tenant")
     return parser
@@ -91,14 +131,15 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
     failed = 0
     for tenant in tenants:
         progress = terminal_progress(tenant.name)
-        result = run_tenant(tenant, store, progress=progress)
+        result = run_tenant(tenant, store, today=args.today or date.today(), progress=progress)
         end_progress(progress)
         print(result.summary())
-        for item in result.skipped[:20]:
+        skipped = result.sync.skipped
+        for item in skipped[:20]:
             print(f"  skipped {item}")
-        if len(result.skipped) > 20:
+        if len(skipped) > 20:
             print(
-                f"  ... and {len(result.skipped) - 20} more skipped records (see the store's run_errors)"
+                f"  ... and {len(skipped) - 20} more skipped records (see the store's run_errors)"
             )
         failed += not result.ok
     return EXIT_FAILED if failed else EXIT_OK
@@ -146,6 +187,86 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.store_url())
+    today = args.today or date.today()
+    plans = [(t, plan_tenant(t, store, today)) for t in _tenants(config, args.tenant)]
+    if args.format == "json":
+        print(json.dumps(plan_json(plans), indent=2, ensure_ascii=False))
+    else:
+        print(plan_table(plans), end="")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.store_url())
+    rows, summary = report_data(_tenants(config, args.tenant), store, args.today or date.today())
+    text = render_report(args.format, rows, summary)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({len(rows)} findings)")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def cmd_note(args: argparse.Namespace, config: Config) -> int:
+    tenant = config.tenant(args.tenant)
+    store = open_store(config.store_url())
+    invoice_id = customer_id = None
+    if args.customer:
+        customer = store.find_customer(tenant.name, args.ref)
+        if customer is None:
+            raise UsageError(
+                f"tenant {tenant.name}: no customer {args.ref!r} in the store (run sync first)"
+            )
+        customer_id = customer.provider_id
+    else:
+        invoice = store.find_invoice(tenant.name, args.ref)
+        if invoice is None:
+            raise UsageError(
+                f"tenant {tenant.name}: no invoice {args.ref!r} in the store (run sync first)"
+            )
+        invoice_id = invoice.provider_id
+    now = datetime.now(UTC)
+    author = args.author or getpass.getuser()
+    if args.resolve:
+        lifted = store.resolve_notes(
+            tenant.name, invoice_id=invoice_id, customer_id=customer_id, at=now
+        )
+        kind, until = NoteKind.CONTACT, None
+    elif args.promise_date:
+        kind, until = NoteKind.PROMISE, args.promise_date
+    elif args.dispute:
+        kind, until = NoteKind.DISPUTE, None
+    elif args.plan:
+        kind, until = NoteKind.PAYMENT_PLAN, args.plan
+    elif args.do_not_remind:
+        kind, until = NoteKind.DO_NOT_REMIND, args.do_not_remind
+    else:
+        kind, until = NoteKind.CONTACT, None
+    store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
+    store.add_note(
+        Note(
+            tenant=tenant.name,
+            invoice_id=invoice_id,
+            customer_id=customer_id,
+            kind=kind,
+            text=args.text,
+            author=author,
+            created_at=now,
+            until=until,
+        )
+    )
+    what = f"invoice {args.ref}" if invoice_id else f"customer {args.ref}"
+    extra = f" until {until}" if until else ""
+    if args.resolve:
+        print(f"{tenant.name}: {what}: lifted {lifted} hold(s); note logged")
+    else:
+        print(f"{tenant.name}: {what}: {kind.value}{extra} logged by {author}")
+    return EXIT_OK
+
+
 def cmd_auth(args: argparse.Namespace, config: Config) -> int:
     tenant = config.tenant(args.tenant)
     factory = get_factory(tenant.provider)
@@ -167,9 +288,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return cmd_sandbox(args)
         config = load_config(args.config)
-        handler = {"sync": cmd_sync, "status": cmd_status, "auth": cmd_auth}[args.command]
+        handler = {
+            "sync": cmd_sync,
+            "status": cmd_status,
+            "plan": cmd_plan,
+            "report": cmd_report,
+            "note": cmd_note,
+            "auth": cmd_auth,
+        }[args.command]
         return handler(args, config)
-    except (ConfigError, UsageError, StoreError) as exc:
+    except (ConfigError, UsageError, StoreError, PolicyError) as exc:
         print(f"kravsync: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (CredentialError, ProviderError) as exc:

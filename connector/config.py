@@ -46,6 +46,25 @@ class ValidationSettings(BaseModel):
     registry_ttl_hours: int = Field(default=24 * 7, ge=1)
     allow_test_org_numbers: bool = False
     postcode_register: bool = True
+    # Where the Norwegian postcode register comes from: "bring" (fetched from Bring and cached),
+    # "fixture" (the small extract shipped with kravsync) or a path to a file in Bring's format.
+    postcode_register_source: str = "bring"
+
+
+class EmailSettings(BaseModel):
+    """kravsync's own e-mail channel (`[tenants.email]`): the tenant's SMTP server."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    # Where the SMTP password lives: "keyring" (entry "<tenant>:smtp") or "env:VARNAME".
+    password: str = "keyring"
+    from_address: str
+    reply_to: str | None = None
+    bcc: str | None = None  # a copy of every message, e.g. to the bookkeeper
+    timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class TenantConfig(BaseModel):
@@ -69,6 +88,11 @@ class TenantConfig(BaseModel):
     window_seconds: float | None = Field(default=None, gt=0)
     policy: dict[str, Any] = Field(default_factory=dict)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    email: EmailSettings | None = None
+    # Fortnox: the tenant has Fortnox Finans and wants reminders handed to it.
+    fortnox_finans: bool = False
+    # The creditor as it appears on letters (defaults to what the provider reports).
+    creditor_name: str | None = None
 
     @field_validator("name")
     @classmethod

@@ -1,7 +1,8 @@
 """`kravsync demo`: every installed provider's sandbox, synced into a temporary store.
 
 Needs no account and no network: the sandboxes are local HTTP servers on 127.0.0.1 and the real
-provider clients talk to them exactly as they would to the real APIs.
+provider clients talk to them exactly as they would to the real APIs. Norwegian postcodes are
+checked against the extract of Bring's register that ships with kravsync.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from connector.config import TenantConfig
+from connector.report import render as render_report
 from connector.runtime import end_progress, run_tenant, terminal_progress
 from connector.secrets import MemoryCredentials
 from connector.status import collect, status_table
 from connector.store import open_store
+from connector.validation import fixture_register
+from connector.views import plan_table, report_data
 from providers.base import registry
 
 
@@ -35,6 +39,10 @@ def demo_tenant(provider: str, sandbox: Any) -> TenantConfig:
 
 def demo_secret(sandbox: Any) -> str:
     return str(sandbox.demo_secret())
+
+
+def _heading(text: str, out: TextIO) -> None:
+    print(f"\n== {text} " + "=" * max(0, 74 - len(text)), file=out)
 
 
 def run_demo(
@@ -57,16 +65,34 @@ def run_demo(
             credentials.set(tenant.name, demo_secret(sandbox))
             tenants.append(tenant)
             print(f"{name} sandbox on {sandbox.base_url}", file=out)
-        print(f"store: {folder / 'demo.db'} (temporary)", file=out)
-        print("", file=out)
+        print(f"store: {folder / 'demo.db'} (temporary); today: {today}", file=out)
+
+        _heading("sync", out)
+        plans = []
         for tenant in tenants:
             progress = terminal_progress(tenant.name) if out is sys.stdout else None
-            result = run_tenant(tenant, store, credentials=credentials, progress=progress)
+            result = run_tenant(
+                tenant,
+                store,
+                today=today,
+                credentials=credentials,
+                progress=progress,
+                postcodes=lambda _t: fixture_register(),
+            )
             end_progress(progress)
             print(result.summary(), file=out)
-            for item in result.skipped:
+            for item in result.sync.skipped:
                 print(f"  skipped {item}", file=out)
             failed += not result.ok
-        print("", file=out)
+            plans.append((tenant, result.decisions))
+
+        _heading("status", out)
         print(status_table(collect(store, [t.name for t in tenants], today)), file=out)
+
+        _heading("data quality", out)
+        rows, summary = report_data(tenants, store, today)
+        print(render_report("table", rows, summary), file=out)
+
+        _heading("reminder plan", out)
+        print(plan_table(plans, verbose=False), file=out)
     return 1 if failed else 0

@@ -11,7 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+CENT = Decimal("0.01")
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Money is kept to two decimals (øre/öre/cents); providers send 64200.0 or 64200."""
+    return value.quantize(CENT) if value == value.quantize(CENT) else value
 
 
 class _Model(BaseModel):
@@ -109,6 +116,8 @@ class Invoice(_Model):
     handled_by: str | None = None  # a second sender that owns dunning (e.g. "fortnox_finans")
     credit_note_ids: tuple[str, ...] = ()
     last_modified: date | AwareDatetime | None = None
+
+    _cents = field_validator("gross", "outstanding")(to_cents)
 
     @property
     def is_open(self) -> bool:

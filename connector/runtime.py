@@ -9,10 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connector.checks import postcode_register
 from connector.config import TenantConfig
-from connector.secrets import CredentialStore, credentials_for
+from connector.cycle import CycleResult, run_cycle
+from connector.secrets import CredentialError, CredentialStore, credentials_for
 from connector.store import Store
-from connector.sync import Progress, SyncResult, auth_failure, pull
+from connector.sync import Progress, SyncResult, auth_failure
+from connector.validation import PostcodeRegister
 from providers.base import Provider, get_factory
 from providers.http import AuthError, ProviderError
 
@@ -25,27 +28,34 @@ def build_provider(
     return factory.create(tenant, creds, lock=lambda name: store.advisory_lock(name))
 
 
+def _failed(tenant: TenantConfig, store: Store, message: str) -> CycleResult:
+    store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
+    run_id = store.begin_run(tenant.name)
+    store.finish_run(run_id, "failed", error=message)
+    return CycleResult(sync=SyncResult(tenant=tenant.name, ok=False, error=message, run_id=run_id))
+
+
 def run_tenant(
     tenant: TenantConfig,
     store: Store,
     *,
+    today: date,
     credentials: CredentialStore | None = None,
     progress: Progress | None = None,
+    postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> SyncResult:
+) -> CycleResult:
     """One cycle for one tenant; every failure becomes a failed result, never an exception."""
     try:
         provider = build_provider(tenant, store, credentials)
     except AuthError as exc:
-        store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
-        run_id = store.begin_run(tenant.name)
-        message = auth_failure(tenant, exc)
-        store.finish_run(run_id, "failed", error=message)
-        return SyncResult(tenant=tenant.name, ok=False, error=message, run_id=run_id)
-    except (ProviderError, Exception) as exc:  # noqa: BLE001 - one tenant never stops the others
-        return SyncResult(tenant=tenant.name, ok=False, error=f"tenant {tenant.name}: {exc}")
+        return _failed(tenant, store, auth_failure(tenant, exc))
+    except (CredentialError, ProviderError) as exc:
+        return _failed(tenant, store, f"tenant {tenant.name}: {exc}")
     try:
-        return pull(tenant, provider, store, progress=progress, now=now)
+        return run_cycle(
+            tenant, provider, store, today=today, postcodes=postcodes, progress=progress, now=now
+        )
     finally:
         provider.close()
 

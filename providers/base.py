@@ -9,14 +9,14 @@ register themselves the same way in kravsync's own ``pyproject.toml``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from connector.models import Customer, Invoice, ReminderAction
+from connector.models import ActionStage, Customer, Invoice, ReminderAction
 
 ENTRY_POINT_GROUP = "kravsync.providers"
 log = logging.getLogger("kravsync.providers")
@@ -50,6 +50,48 @@ class PushResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Letter:
+    """One message to one customer for one stage and currency, covering one or more invoices.
+
+    Rendered by ``connector.notices`` (text and PDF carry what the law requires: amounts, fee,
+    interest, deadline, KID/OCR, and for a collection notice that the claim goes to collection
+    if unpaid). ``actions[i]`` is the journalled action for ``invoices[i]``.
+    """
+
+    tenant: str
+    customer: Customer | None
+    stage: ActionStage
+    currency: str
+    actions: tuple[ReminderAction, ...]
+    invoices: tuple[Invoice, ...]
+    subject: str
+    text: str
+    pdf: bytes
+    filename: str
+
+    @property
+    def key(self) -> str:
+        """Stable id of this letter (Message-ID, audit comments)."""
+        return "+".join(a.idempotency_key for a in self.actions)
+
+
+class MessageChannel(Protocol):
+    """kravsync's own delivery channel (e-mail through the tenant's SMTP server)."""
+
+    def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        attachments: Sequence[tuple[str, bytes, str]],  # (filename, content, MIME type)
+        message_id: str,
+    ) -> str:
+        """Deliver one message; return the Message-ID the server accepted. Raises on failure."""
+        ...
+
+
 @runtime_checkable
 class Provider(Protocol):
     """One tenant's connection to an accounting system."""
@@ -72,10 +114,18 @@ class Provider(Protocol):
 
     def capabilities(self) -> Capabilities: ...
 
-    def push(self, action: ReminderAction) -> PushResult: ...
+    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+        """Deliver ``letter`` by this provider's route; one result per action idempotency key.
+
+        Every step is idempotent (it looks for its own evidence before acting), so a push
+        repeated after a crash completes what is missing and sends nothing twice. A 4xx refusal
+        raises ``ClientError`` (the action fails); 5xx/timeouts raise after retries (the action
+        stays pending for reconciliation)."""
+        ...
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
-        """Whether ``action`` already reached the provider (None: unknown / not found)."""
+        """Whether ``action`` fully reached the customer through the provider (ok=True), was
+        started but not finished (ok=False), or left no trace (None)."""
         ...
 
     def close(self) -> None: ...

@@ -72,4 +72,76 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "findings, registry cache, action journal, notes and holds",
+        """
+        CREATE TABLE findings (
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            subject TEXT NOT NULL,
+            code TEXT NOT NULL,
+            field TEXT NOT NULL,
+            customer_id TEXT,
+            customer_number TEXT,
+            customer_name TEXT,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            blocks TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            resolved_at TEXT,
+            PRIMARY KEY (tenant, subject, code, field)
+        );
+        CREATE INDEX findings_open ON findings (tenant, resolved_at);
+        CREATE TABLE registry_cache (
+            orgnr TEXT PRIMARY KEY,
+            fetched_at TEXT NOT NULL,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE actions (
+            key TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            invoice_id TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            customer_id TEXT,
+            stage TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            planned_on TEXT NOT NULL,
+            deadline TEXT,
+            sent_on TEXT,
+            fee TEXT NOT NULL,
+            interest TEXT NOT NULL,
+            compensation TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            outstanding TEXT NOT NULL,
+            reference TEXT,
+            message TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX actions_invoice ON actions (tenant, invoice_id);
+        CREATE INDEX actions_state ON actions (tenant, state);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            invoice_id TEXT,
+            customer_id TEXT,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            until TEXT,
+            resolved_at TEXT
+        );
+        CREATE INDEX notes_tenant ON notes (tenant);
+        """,
+    ),
+    (
+        3,
+        "notes of a run's checks (register unavailable, ...)",
+        "ALTER TABLE runs ADD COLUMN notes TEXT",
+    ),
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.store.migrations import MIGRATIONS
+from connector.store.records import RecordsMixin
 
 
 class LockTimeout(Exception):
@@ -58,7 +59,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore:
+class SqliteStore(RecordsMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
@@ -281,6 +282,43 @@ class SqliteStore:
                 "requests=?, error=? WHERE id=?",
                 (_now(), outcome, customers, invoices, skipped, requests, error, run_id),
             )
+
+    def set_run_notes(self, run_id: int, notes: list[str]) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET notes=? WHERE id=?",
+                (json.dumps(notes, ensure_ascii=False), run_id),
+            )
+
+    def last_run_notes(self, tenant: str) -> list[str]:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT notes FROM runs WHERE tenant=? AND notes IS NOT NULL ORDER BY id DESC LIMIT 1",
+                (tenant,),
+            )
+            .fetchone()
+        )
+        return list(json.loads(row["notes"])) if row else []
+
+    def customer_count(self, tenant: str) -> int:
+        return int(
+            self._conn()
+            .execute("SELECT COUNT(*) FROM customers WHERE tenant=?", (tenant,))
+            .fetchone()[0]
+        )
+
+    def find_customer(self, tenant: str, ref: str) -> Customer | None:
+        """A customer by provider id or customer number (what a user types)."""
+        found = self.customer(tenant, ref)
+        if found:
+            return found
+        row = (
+            self._conn()
+            .execute("SELECT data FROM customers WHERE tenant=? AND number=?", (tenant, ref))
+            .fetchone()
+        )
+        return Customer.model_validate_json(row["data"]) if row else None
 
     def record_error(self, run_id: int, kind: str, record_id: str, message: str) -> None:
         with self.transaction() as tx:

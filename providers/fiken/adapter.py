@@ -9,7 +9,7 @@ from typing import Any
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fiken as mapping
 from mappings.errors import MappingError
-from providers.base import Capabilities, PushResult, RecordError
+from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.fiken.client import FikenClient
 
 # lastModified* filters have day precision: ask from the day before the cursor, so a change made
@@ -56,7 +56,7 @@ class FikenProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("NO",), push_routes=())
 
-    def push(self, action: ReminderAction) -> PushResult:
+    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
         raise NotImplementedError("pushing reminders to Fiken is not built yet")
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:

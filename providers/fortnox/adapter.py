@@ -17,7 +17,7 @@ from typing import Any
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fortnox as mapping
 from mappings.errors import MappingError
-from providers.base import Capabilities, PushResult, RecordError
+from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.fortnox.client import STOCKHOLM, FortnoxClient, lastmodified
 from providers.http import ClientError
 
@@ -125,7 +125,7 @@ class FortnoxProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("SE",), push_routes=())
 
-    def push(self, action: ReminderAction) -> PushResult:
+    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
         raise NotImplementedError("pushing reminders to Fortnox is not built yet")
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:

@@ -1,0 +1,66 @@
+"""One tenant's full cycle: pull → validate → plan (→ push, when the tenant allows it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from connector.checks import CheckResult, check_tenant, postcode_register, registry_client
+from connector.config import TenantConfig
+from connector.planning import plan_tenant
+from connector.policy import Decision
+from connector.store import Store
+from connector.sync import Progress, SyncResult, pull
+from connector.validation import PostcodeRegister
+from providers.base import Provider
+
+log = logging.getLogger("kravsync.cycle")
+
+
+@dataclass
+class CycleResult:
+    sync: SyncResult
+    checks: CheckResult | None = None
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.sync.ok
+
+    @property
+    def actions(self) -> list[Decision]:
+        return [d for d in self.decisions if d.action is not None]
+
+    def summary(self) -> str:
+        line = self.sync.summary()
+        if self.ok and self.checks is not None:
+            line += f"; {self.checks.findings} findings ({self.checks.errors} errors)"
+            line += f"; {len(self.actions)} actions planned"
+        return line
+
+
+def run_cycle(
+    tenant: TenantConfig,
+    provider: Provider,
+    store: Store,
+    *,
+    today: date,
+    postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
+    progress: Progress | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> CycleResult:
+    synced = pull(tenant, provider, store, progress=progress, now=now)
+    result = CycleResult(sync=synced)
+    if not synced.ok:
+        return result  # nothing new to check or plan on; the stored state stays as it was
+    result.checks = check_tenant(
+        tenant, store, postcodes=postcodes(tenant), registry=registry_client(tenant, store)
+    )
+    for note in result.checks.notes:
+        log.warning("%s: %s", tenant.name, note)
+    if synced.run_id is not None:
+        store.set_run_notes(synced.run_id, result.checks.notes)
+    result.decisions = plan_tenant(tenant, store, today)
+    return result

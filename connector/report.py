@@ -1,0 +1,331 @@
+"""Data-quality and receivables reports: pure functions from plain data to text.
+
+Input is what the store holds: finding rows (dicts with the DESIGN.md §3 keys: tenant, provider,
+customer_id, customer_number, customer_name, code, field, severity, message; ``blocks`` optional)
+and a summary per tenant (see :func:`tenant_summary`). Output: ``table`` (terminal), ``csv``,
+``json`` and ``html`` (one self-contained, printable file). Amounts are ``Decimal`` and leave as
+decimal strings; findings are grouped by customer, worst first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from connector.models import Invoice
+
+ROW_KEYS = (
+    "tenant",
+    "provider",
+    "customer_id",
+    "customer_number",
+    "customer_name",
+    "code",
+    "field",
+    "severity",
+    "message",
+)
+CSV_KEYS = (*ROW_KEYS, "blocks")
+BUCKETS = ("0", "1-14", "15-30", "31-60", "61-90", "90+")  # days overdue; "0": not overdue
+FORMATS = ("table", "csv", "json", "html")
+
+Row = Mapping[str, Any]
+Summary = Mapping[str, Mapping[str, Any]]  # tenant → tenant_summary(...)
+
+
+# --- receivables -------------------------------------------------------------------------------
+
+
+def _bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "0"
+    for label, upper in (("1-14", 14), ("15-30", 30), ("31-60", 60), ("61-90", 90)):
+        if days_overdue <= upper:
+            return label
+    return "90+"
+
+
+def aging_buckets(invoices: Iterable[Invoice], today: date) -> dict[str, dict[str, Any]]:
+    """Open balances per currency: outstanding, overdue, invoice count and aging buckets.
+
+    >>> from connector.models import InvoiceStatus
+    >>> inv = Invoice(provider="x", provider_id="1", number="1", customer_id="c",
+    ...     issue_date=date(2026, 1, 1), due_date=date(2026, 1, 15), currency="NOK",
+    ...     gross=Decimal("100"), outstanding=Decimal("80.50"), status=InvoiceStatus.OPEN)
+    >>> aging_buckets([inv], date(2026, 2, 1))["NOK"]["buckets"]["15-30"]
+    Decimal('80.50')
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for inv in invoices:
+        if not inv.is_open:
+            continue
+        cur = out.setdefault(
+            inv.currency,
+            {
+                "outstanding": Decimal("0"),
+                "overdue": Decimal("0"),
+                "invoices": 0,
+                "overdue_invoices": 0,
+                "buckets": {b: Decimal("0") for b in BUCKETS},
+            },
+        )
+        days = (today - inv.due_date).days
+        cur["outstanding"] += inv.outstanding
+        cur["invoices"] += 1
+        if days > 0:
+            cur["overdue"] += inv.outstanding
+            cur["overdue_invoices"] += 1
+        cur["buckets"][_bucket(days)] += inv.outstanding
+    return dict(sorted(out.items()))
+
+
+def tenant_summary(
+    *,
+    customers: int,
+    rows: Iterable[Row],
+    receivables: Mapping[str, Mapping[str, Any]] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One tenant's summary: customers, customers with findings, counts per code and severity."""
+    rows = list(rows)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["code"]] = counts.get(r["code"], 0) + 1
+    return {
+        "customers": customers,
+        "customers_with_findings": len({_customer_key(r) for r in rows}),
+        "errors": sum(1 for r in rows if r["severity"] == "error"),
+        "warnings": sum(1 for r in rows if r["severity"] != "error"),
+        "counts": dict(sorted(counts.items())),
+        "receivables": dict(receivables or {}),
+        "notes": list(notes),
+    }
+
+
+# --- ordering ----------------------------------------------------------------------------------
+
+
+def _customer_key(r: Row) -> tuple[str, str]:
+    who = r.get("customer_id") or r.get("customer_number") or r.get("customer_name") or "?"
+    return str(r.get("tenant") or ""), str(who)
+
+
+def group_by_customer(rows: Iterable[Row]) -> list[list[Row]]:
+    """Rows per customer, worst first: more errors, then more findings, then name."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        groups.setdefault(_customer_key(r), []).append(r)
+    for g in groups.values():
+        g.sort(key=lambda r: (r["severity"] != "error", r["code"], r.get("field") or ""))
+
+    def badness(g: list[Row]) -> tuple[int, int, str, str]:
+        errors = sum(1 for r in g if r["severity"] == "error")
+        return -errors, -len(g), str(g[0].get("customer_name") or ""), _customer_key(g[0])[0]
+
+    return sorted(groups.values(), key=badness)
+
+
+def _who(r: Row) -> str:
+    parts = [str(r[k]) for k in ("customer_number", "customer_name") if r.get(k)]
+    return " ".join(parts) or f"customer {r.get('customer_id') or '?'}"
+
+
+def _blocks(r: Row) -> list[str]:
+    value = r.get("blocks") or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _money(value: Any) -> str:
+    return f"{Decimal(value):,.2f}".replace(",", " ")
+
+
+# --- renderers ---------------------------------------------------------------------------------
+
+
+def render_json(rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None) -> str:
+    doc = {
+        "generated_at": (generated_at or datetime.now(UTC)).isoformat(),
+        "findings": [dict(r) for g in group_by_customer(rows) for r in g],
+        "summary": summary,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def render_csv(rows: Iterable[Row]) -> str:
+    """One line per finding; ``blocks`` is ``;``-separated. Excel-friendly (UTF-8, CRLF)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_KEYS, extrasaction="ignore")
+    writer.writeheader()
+    for g in group_by_customer(rows):
+        for r in g:
+            writer.writerow({**{k: r.get(k) for k in ROW_KEYS}, "blocks": ";".join(_blocks(r))})
+    return buf.getvalue()
+
+
+def render_table(
+    rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None
+) -> str:
+    groups = group_by_customer(rows)
+    lines = [f"Data-quality report, {(generated_at or datetime.now(UTC)):%Y-%m-%d %H:%M %Z}"]
+    for tenant, s in summary.items():
+        lines.append("")
+        lines.append(
+            f"{tenant}: {s.get('customers', 0)} customers, "
+            f"{s.get('customers_with_findings', 0)} with findings "
+            f"({s.get('errors', 0)} errors, {s.get('warnings', 0)} warnings)"
+        )
+        for note in s.get("notes", ()):
+            lines.append(f"  note: {note}")
+        for code, n in s.get("counts", {}).items():
+            lines.append(f"  {n:>6}  {code}")
+        rec = s.get("receivables") or {}
+        if rec:
+            head = f"  {'currency':<8} {'outstanding':>14} {'overdue':>14}"
+            head += "".join(f" {b:>12}" for b in BUCKETS)
+            lines.append(head)
+            for cur, r in rec.items():
+                line = f"  {cur:<8} {_money(r['outstanding']):>14} {_money(r['overdue']):>14}"
+                line += "".join(f" {_money(r['buckets'].get(b, 0)):>12}" for b in BUCKETS)
+                lines.append(line)
+    width = max((len(r["code"]) for g in groups for r in g), default=10)
+    for g in groups:
+        first = g[0]
+        errors = sum(1 for r in g if r["severity"] == "error")
+        lines.append("")
+        lines.append(
+            f"{first.get('tenant') or ''} / {_who(first)}: {errors} error(s), {len(g)} in all"
+        )
+        for r in g:
+            blocks = _blocks(r)
+            tail = f"  [blocks: {', '.join(blocks)}]" if blocks else ""
+            lines.append(f"  {r['severity'].upper():<7} {r['code']:<{width}}  {r['message']}{tail}")
+    if not groups:
+        lines.extend(["", "No findings."])
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:2em}
+h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .4em}
+h3{font-size:1em;margin:1.2em 0 .3em}
+table{border-collapse:collapse;width:100%;margin:.3em 0 1em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f2f2f2}td.num,th.num{text-align:right;white-space:nowrap}
+.error{color:#a00;font-weight:600}.warning{color:#8a6d00}
+.note{background:#fff6d6;border-left:4px solid #e0b000;padding:.4em .8em;margin:.5em 0}
+.muted{color:#666}section.customer{page-break-inside:avoid;break-inside:avoid}
+@media print{body{margin:0;font-size:11pt}th{background:#eee!important}
+a{color:inherit;text-decoration:none}section.customer{break-inside:avoid}}
+"""
+
+
+def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None) -> str:
+    e = escape
+    groups = group_by_customer(rows)
+    stamp = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="no"><head><meta charset="utf-8">',
+        "<title>kravsync – data quality report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Data quality report</h1>",
+        f'<p class="muted">Generated {e(stamp)}</p>',
+        "<h2>Summary</h2>",
+        "<table><thead><tr><th>Tenant</th><th class=num>Customers</th>"
+        "<th class=num>With findings</th><th class=num>Errors</th><th class=num>Warnings</th>"
+        "</tr></thead><tbody>",
+    ]
+    for tenant, s in summary.items():
+        out.append(
+            f"<tr><td>{e(str(tenant))}</td><td class=num>{s.get('customers', 0)}</td>"
+            f"<td class=num>{s.get('customers_with_findings', 0)}</td>"
+            f"<td class=num>{s.get('errors', 0)}</td><td class=num>{s.get('warnings', 0)}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    for tenant, s in summary.items():
+        for note in s.get("notes", ()):
+            out.append(f'<p class="note">{e(str(tenant))}: {e(str(note))}</p>')
+        if s.get("counts"):
+            out.append(f"<h3>Findings by code – {e(str(tenant))}</h3>")
+            out.append(
+                "<table><thead><tr><th>Code</th><th class=num>Count</th></tr></thead><tbody>"
+            )
+            for code, n in s["counts"].items():
+                out.append(f"<tr><td>{e(code)}</td><td class=num>{int(n)}</td></tr>")
+            out.append("</tbody></table>")
+        rec = s.get("receivables") or {}
+        if rec:
+            out.append(f"<h3>Receivables – {e(str(tenant))}</h3>")
+            out.append(
+                "<table><thead><tr><th>Currency</th><th class=num>Outstanding</th>"
+                "<th class=num>Overdue</th>"
+                + "".join(f"<th class=num>{e(b)} days</th>" for b in BUCKETS)
+                + "</tr></thead><tbody>"
+            )
+            for cur, r in rec.items():
+                out.append(
+                    f"<tr><td>{e(cur)}</td><td class=num>{e(_money(r['outstanding']))}</td>"
+                    f"<td class=num>{e(_money(r['overdue']))}</td>"
+                    + "".join(
+                        f"<td class=num>{e(_money(r['buckets'].get(b, 0)))}</td>" for b in BUCKETS
+                    )
+                    + "</tr>"
+                )
+            out.append("</tbody></table>")
+    out.append("<h2>Findings by customer</h2>")
+    if not groups:
+        out.append("<p>No findings.</p>")
+    for g in groups:
+        first = g[0]
+        errors = sum(1 for r in g if r["severity"] == "error")
+        out.append('<section class="customer">')
+        out.append(
+            f"<h3>{e(_who(first))} <span class=muted>({e(str(first.get('tenant') or ''))}; "
+            f"{errors} error(s), {len(g)} finding(s))</span></h3>"
+        )
+        out.append(
+            "<table><thead><tr><th>Severity</th><th>Code</th><th>Field</th><th>Message</th>"
+            "<th>Blocks</th></tr></thead><tbody>"
+        )
+        for r in g:
+            sev = "error" if r["severity"] == "error" else "warning"
+            out.append(
+                f'<tr><td class="{sev}">{e(sev)}</td><td>{e(str(r["code"]))}</td>'
+                f"<td>{e(str(r.get('field') or ''))}</td><td>{e(str(r['message']))}</td>"
+                f"<td>{e(', '.join(_blocks(r)))}</td></tr>"
+            )
+        out.append("</tbody></table></section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def render(
+    fmt: str, rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None
+) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`)."""
+    rows = list(rows)
+    if fmt == "table":
+        return render_table(rows, summary, generated_at)
+    if fmt == "csv":
+        return render_csv(rows)
+    if fmt == "json":
+        return render_json(rows, summary, generated_at)
+    if fmt == "html":
+        return render_html(rows, summary, generated_at)
+    raise ValueError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")

@@ -1,0 +1,113 @@
+"""What `plan` and `report` print: assembled from the store, rendered for people or scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from connector.config import TenantConfig
+from connector.policy import Decision, group_actions, plan_document
+from connector.report import aging_buckets, tenant_summary
+from connector.store import Store
+
+STAGE_NAMES = {
+    "NO": {"reminder": "purring", "collection_notice": "inkassovarsel", "handover": "til inkasso"},
+    "SE": {
+        "reminder": "påminnelse",
+        "collection_notice": "inkassokrav",
+        "handover": "till inkasso",
+    },
+}
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", " ")
+
+
+def plan_json(plans: Sequence[tuple[TenantConfig, list[Decision]]]) -> dict[str, Any]:
+    actions: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for tenant, decisions in plans:
+        document = plan_document(decisions, tenant.name, include_skipped=True)
+        actions += document["actions"]
+        skipped += document.get("skipped", [])
+    return {"actions": actions, "skipped": skipped}
+
+
+def plan_table(
+    plans: Sequence[tuple[TenantConfig, list[Decision]]], *, verbose: bool = True
+) -> str:
+    lines: list[str] = []
+    for tenant, decisions in plans:
+        names = STAGE_NAMES.get(tenant.country, {})
+        acting = [d.action for d in decisions if d.action is not None]
+        messages = group_actions(acting)
+        mode = "will push" if tenant.push else "plan only (push = false)"
+        lines.append(f"{tenant.name}: {len(acting)} actions in {len(messages)} messages, {mode}")
+        for m in messages:
+            total = sum(
+                (a.outstanding + a.fee + a.interest + a.compensation for a in m.actions), Decimal(0)
+            )
+            who = m.actions[0].customer_number or m.customer_id or "?"
+            stage = f"{m.stage.value} ({names.get(m.stage.value, m.stage.value)})"
+            lines.append(
+                f"  customer {who}: {stage}, {len(m.actions)} invoice(s), {_money(total)} {m.currency}"
+            )
+            for a in m.actions:
+                deadline = f", deadline {a.deadline}" if a.deadline else ""
+                lines.append(
+                    f"    invoice {a.invoice_number}: {_money(a.outstanding)} + fee {_money(a.fee)}"
+                    f" + interest {_money(a.interest)}"
+                    + (f" + compensation {_money(a.compensation)}" if a.compensation else "")
+                    + f" {a.currency}, on {a.planned_on}{deadline}"
+                )
+                lines.append(f"      why: {a.reason}")
+        warned = [d for d in decisions if d.warnings]
+        if warned:
+            lines.append("  warnings:")
+            for d in warned:
+                for w in d.warnings:
+                    lines.append(f"    invoice {d.invoice.number}: {w}")
+        if verbose:
+            idle = [d for d in decisions if d.action is None]
+            if idle:
+                lines.append("  no action:")
+                for d in idle:
+                    lines.append(f"    invoice {d.invoice.number}: {d.reason}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report_data(
+    tenants: Iterable[TenantConfig], store: Store, today: date
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Finding rows (DESIGN.md §3) and the per-tenant summary for `kravsync report`."""
+    rows: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    for tenant in tenants:
+        tenant_rows = [
+            {
+                "tenant": tenant.name,
+                "provider": tenant.provider,
+                "customer_id": f["customer_id"],
+                "customer_number": f["customer_number"],
+                "customer_name": f["customer_name"],
+                "code": f["code"],
+                "field": f["field"],
+                "severity": f["severity"],
+                "message": f["message"],
+                "blocks": f["blocks"],
+                "first_seen": f["first_seen"],
+            }
+            for f in store.findings(tenant.name)
+        ]
+        rows += tenant_rows
+        summary[tenant.name] = tenant_summary(
+            customers=store.customer_count(tenant.name),
+            rows=tenant_rows,
+            receivables=aging_buckets(store.invoices(tenant.name, open_only=True), today),
+            notes=store.last_run_notes(tenant.name),
+        )
+    return rows, summary
