@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,8 @@ from connector.validation import (
 from connector.validation.brreg_sandbox import DEFAULT_ENTRIES, VENDOR_TYPE, BrregSandbox
 
 SPEC = (
-    Path(__file__).resolve().parents[2] / "shared" / "specs" / "brreg-enhetsregisteret-openapi.json"
+    Path(os.environ.get("KRAVSYNC_SPECS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "specs")
+    / "brreg-enhetsregisteret-openapi.json"
 )
 ENTRIES = {
     "923609016": "active",
@@ -79,6 +81,8 @@ def test_register_answers_map_to_states(
 
 
 def test_sandbox_follows_the_spec(sandbox: BrregSandbox) -> None:
+    if not SPEC.exists():
+        pytest.skip(f"Brønnøysund spec not found at {SPEC} (set KRAVSYNC_SPECS_DIR)")
     spec = json.loads(SPEC.read_text())
     op = spec["paths"]["/enheter/{organisasjonsnummer}"]["get"]
     schema = {**spec["components"]["schemas"]["Enhet"], "components": spec["components"]}
