@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="pull and plan, never push")
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
 
+    p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
+    p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
+
     p = sub.add_parser("status", help="per tenant: customers, open invoices, balances, last run")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--tenant", action="append", default=[])
@@ -131,7 +134,9 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
     failed = 0
     for tenant in tenants:
         progress = terminal_progress(tenant.name)
-        result = run_tenant(tenant, store, today=args.today or date.today(), progress=progress)
+        result = run_tenant(
+            tenant, store, today=args.today or date.today(), progress=progress, dry_run=args.dry_run
+        )
         end_progress(progress)
         print(result.summary())
         skipped = result.sync.skipped
@@ -143,6 +148,19 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
             )
         failed += not result.ok
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_daemon(args: argparse.Namespace, config: Config) -> int:
+    from connector.daemon import Daemon
+
+    if not config.tenants:
+        raise UsageError(f"{config.source}: no [[tenants]] configured")
+    port = args.healthz_port if args.healthz_port is not None else config.daemon.healthz_port
+    daemon = Daemon(
+        config, open_store(config.store_url()), workers=config.daemon.workers, healthz_port=port
+    )
+    daemon.install_signal_handlers()
+    return daemon.run()
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -290,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         handler = {
             "sync": cmd_sync,
+            "daemon": cmd_daemon,
             "status": cmd_status,
             "plan": cmd_plan,
             "report": cmd_report,

@@ -142,9 +142,16 @@ def get_factory_or_raise(name: str) -> None:
         raise ValueError(exc.args[0]) from None
 
 
+class DaemonConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    workers: int = Field(default=4, ge=1, le=64)  # tenants cycled in parallel
+    healthz_port: int | None = Field(default=None, ge=0, le=65535)  # 127.0.0.1 only; None: off
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
     store: StoreConfig = Field(default_factory=StoreConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
     source: Path | None = None
 

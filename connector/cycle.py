@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from connector.checks import CheckResult, check_tenant, postcode_register, registry_client
 from connector.config import TenantConfig
-from connector.planning import plan_tenant
+from connector.planning import decide_one, plan_tenant
 from connector.policy import Decision
+from connector.pushing import Pusher, PushReport
 from connector.store import Store
 from connector.sync import Progress, SyncResult, pull
 from connector.validation import PostcodeRegister
-from providers.base import Provider
+from providers.base import MessageChannel, Provider
 
 log = logging.getLogger("kravsync.cycle")
 
@@ -24,6 +26,7 @@ class CycleResult:
     sync: SyncResult
     checks: CheckResult | None = None
     decisions: list[Decision] = field(default_factory=list)
+    pushed: PushReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -38,6 +41,8 @@ class CycleResult:
         if self.ok and self.checks is not None:
             line += f"; {self.checks.findings} findings ({self.checks.errors} errors)"
             line += f"; {len(self.actions)} actions planned"
+        if self.pushed is not None:
+            line += f"; pushed: {self.pushed.summary()}"
         return line
 
 
@@ -50,8 +55,13 @@ def run_cycle(
     postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
     progress: Progress | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    push: bool = False,
+    channel: MessageChannel | None = None,
+    stop: threading.Event | None = None,
 ) -> CycleResult:
-    synced = pull(tenant, provider, store, progress=progress, now=now)
+    """``push``: deliver the plan (the caller has checked the tenant's ``push`` setting and
+    ``--dry-run``); otherwise the cycle only plans."""
+    synced = pull(tenant, provider, store, progress=progress, now=now, stop=stop)
     result = CycleResult(sync=synced)
     if not synced.ok:
         return result  # nothing new to check or plan on; the stored state stays as it was
@@ -63,4 +73,16 @@ def run_cycle(
     if synced.run_id is not None:
         store.set_run_notes(synced.run_id, result.checks.notes)
     result.decisions = plan_tenant(tenant, store, today)
+    if push:
+        pusher = Pusher(
+            tenant=tenant,
+            provider=provider,
+            store=store,
+            today=today,
+            replan=lambda invoice: decide_one(tenant, store, invoice, today),
+            channel=channel,
+            stop=stop,
+        )
+        result.pushed = pusher.run(result.decisions)
+        log.info("%s: push: %s", tenant.name, result.pushed.summary())
     return result

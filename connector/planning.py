@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from connector.config import TenantConfig
-from connector.models import ActionStage, ActionState
-from connector.policy import Decision, PolicySettings, TakenAction, plan
+from connector.models import ActionStage, ActionState, Invoice
+from connector.policy import Decision, PolicySettings, TakenAction, decide, plan
 from connector.store import Store
 
 
@@ -48,4 +48,31 @@ def plan_tenant(tenant: TenantConfig, store: Store, today: date) -> list[Decisio
         history=history(store, tenant.name),
         notes=store.notes(tenant.name),
         blocking=blocking(store, tenant.name),
+    )
+
+
+def decide_one(tenant: TenantConfig, store: Store, invoice: Invoice, today: date) -> Decision:
+    """The decision for one invoice with fresh facts (right before a push)."""
+    customer = store.customer(tenant.name, invoice.customer_id) if invoice.customer_id else None
+    notes = [
+        n
+        for n in store.notes(tenant.name)
+        if n.invoice_id == invoice.provider_id
+        or (
+            n.invoice_id is None
+            and n.customer_id is not None
+            and n.customer_id == invoice.customer_id
+        )
+    ]
+    blocked = blocking(store, tenant.name).get(invoice.customer_id or "", {})
+    return decide(
+        invoice,
+        tenant=tenant.name,
+        country=tenant.country,
+        settings=tenant_policy(tenant, today),
+        today=today,
+        customer=customer,
+        history=history(store, tenant.name).get(invoice.provider_id, []),
+        notes=notes,
+        blocking=blocked,
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connector.channels.email import ChannelError, SmtpChannel, password_for
 from connector.checks import postcode_register
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
@@ -16,7 +18,7 @@ from connector.secrets import CredentialError, CredentialStore, credentials_for
 from connector.store import Store
 from connector.sync import Progress, SyncResult, auth_failure
 from connector.validation import PostcodeRegister
-from providers.base import Provider, get_factory
+from providers.base import MessageChannel, Provider, get_factory
 from providers.http import AuthError, ProviderError
 
 
@@ -44,20 +46,46 @@ def run_tenant(
     progress: Progress | None = None,
     postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    dry_run: bool = False,
+    channel: MessageChannel | None = None,
+    stop: threading.Event | None = None,
+    lease_seconds: float = 300.0,
 ) -> CycleResult:
-    """One cycle for one tenant; every failure becomes a failed result, never an exception."""
+    """One cycle for one tenant; every failure becomes a failed result, never an exception.
+
+    Pushes only when the tenant has ``push = true`` and this is not a dry run. ``channel``
+    overrides the tenant's own e-mail channel (the demo's outbox)."""
+    push = tenant.push and not dry_run
     try:
         provider = build_provider(tenant, store, credentials)
+        if push and channel is None:
+            channel = channel_for(tenant)
     except AuthError as exc:
         return _failed(tenant, store, auth_failure(tenant, exc))
-    except (CredentialError, ProviderError) as exc:
+    except (CredentialError, ProviderError, ChannelError) as exc:
         return _failed(tenant, store, f"tenant {tenant.name}: {exc}")
     try:
         return run_cycle(
-            tenant, provider, store, today=today, postcodes=postcodes, progress=progress, now=now
+            tenant,
+            provider,
+            store,
+            today=today,
+            postcodes=postcodes,
+            progress=progress,
+            now=now,
+            push=push,
+            channel=channel,
+            stop=stop,
         )
     finally:
         provider.close()
+
+
+def channel_for(tenant: TenantConfig) -> MessageChannel | None:
+    """The tenant's own e-mail channel, when `[tenants.email]` is configured."""
+    if tenant.email is None:
+        return None
+    return SmtpChannel(tenant.email, password_for(tenant.name, tenant.email))
 
 
 def terminal_progress(tenant: str) -> Progress | None:

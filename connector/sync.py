@@ -8,6 +8,7 @@ Records that fail mapping are logged with their id and skipped; the rest are sto
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,9 +49,17 @@ class SyncResult:
         )
 
 
-def _batches(items: Iterable[T | RecordError], result: SyncResult) -> Iterator[list[T]]:
+class Stopped(Exception):
+    """A stop was asked for (SIGTERM) between two batches; the cursor stays where it was."""
+
+
+def _batches(
+    items: Iterable[T | RecordError], result: SyncResult, stop: threading.Event | None = None
+) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:
+        if stop is not None and stop.is_set():
+            raise Stopped()
         if isinstance(item, RecordError):
             result.skipped.append(item)
             log.warning("%s: skipped %s", result.tenant, item)
@@ -75,6 +84,7 @@ def pull(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncResult:
     """Pull customers and invoices changed since the cursors into the store."""
     result = SyncResult(tenant=tenant.name, ok=False)
@@ -84,7 +94,7 @@ def pull(
     try:
         started = now()
         since = _cursor(store, tenant.name, "customers")
-        for customers in _batches(provider.iter_customers(since), result):
+        for customers in _batches(provider.iter_customers(since), result, stop):
             result.customers += store.upsert_customers(tenant.name, customers)
             if progress:
                 progress("customers", result.customers)
@@ -94,7 +104,7 @@ def pull(
         since = _cursor(store, tenant.name, "invoices")
         full = since is None
         seen: set[str] = set()
-        for invoices in _batches(provider.iter_invoices(since, open_only=full), result):
+        for invoices in _batches(provider.iter_invoices(since, open_only=full), result, stop):
             result.invoices += store.upsert_invoices(tenant.name, invoices)
             seen.update(i.provider_id for i in invoices)
             if progress:
@@ -107,6 +117,8 @@ def pull(
         result.error = auth_failure(tenant, exc)
     except ProviderError as exc:
         result.error = str(exc)
+    except Stopped:
+        result.error = "stopped before the pull finished (cursor unchanged)"
     finally:
         result.requests = getattr(provider, "requests_sent", 0)
         for item in result.skipped:

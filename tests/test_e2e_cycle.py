@@ -60,22 +60,49 @@ def synced(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
 
 
-def test_report_json_has_the_design_shape_and_the_seeded_defects(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_json_has_the_design_shape_and_the_seeded_defects(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "report", "--format", "json", "--today", TODAY.isoformat()) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) >= {"generated_at", "findings", "summary"}
-    keys = {"tenant", "provider", "customer_id", "customer_number", "customer_name", "code", "field", "severity", "message"}
+    keys = {
+        "tenant",
+        "provider",
+        "customer_id",
+        "customer_number",
+        "customer_name",
+        "code",
+        "field",
+        "severity",
+        "message",
+    }
     assert all(keys <= set(f) for f in report["findings"])
     codes = {f["code"] for f in report["findings"]}
-    assert {"org_number.missing", "org_number.invalid", "address.postcode.missing", "email.missing",
-            "contact_person.missing", "customer.duplicate"} <= codes
+    assert {
+        "org_number.missing",
+        "org_number.invalid",
+        "address.postcode.missing",
+        "email.missing",
+        "contact_person.missing",
+        "customer.duplicate",
+    } <= codes
     summary = report["summary"]["fjord"]
     assert summary["customers"] >= 15
-    assert set(summary["receivables"]["NOK"]["buckets"]) == {"0", "1-14", "15-30", "31-60", "61-90", "90+"}
+    assert set(summary["receivables"]["NOK"]["buckets"]) == {
+        "0",
+        "1-14",
+        "15-30",
+        "31-60",
+        "61-90",
+        "90+",
+    }
 
 
-def test_report_csv_and_html(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_csv_and_html(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "report", "--format", "csv") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -99,7 +126,9 @@ def test_report_csv_and_html(config: Path, tmp_path: Path, capsys: pytest.Captur
     assert "Fjellstue Håndverk AS" in html
 
 
-def test_a_resolved_defect_is_resolved_in_the_next_sync(config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_resolved_defect_is_resolved_in_the_next_sync(
+    config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "report", "--format", "json") == 0
     before = json.loads(capsys.readouterr().out)["findings"]
@@ -108,15 +137,33 @@ def test_a_resolved_defect_is_resolved_in_the_next_sync(config: Path, sandbox: F
     synced(config, capsys)
     assert run(config, "report", "--format", "json") == 0
     after = json.loads(capsys.readouterr().out)["findings"]
-    assert not [f for f in after if f["code"] == "org_number.missing" and f["customer_id"] == missing["customer_id"]]
+    assert not [
+        f
+        for f in after
+        if f["code"] == "org_number.missing" and f["customer_id"] == missing["customer_id"]
+    ]
 
 
-def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     plan = json.loads(capsys.readouterr().out)
-    keys = {"tenant", "invoice_id", "invoice_number", "customer_number", "stage", "planned_on", "deadline",
-            "fee", "interest", "currency", "outstanding", "reason"}
+    keys = {
+        "tenant",
+        "invoice_id",
+        "invoice_number",
+        "customer_number",
+        "stage",
+        "planned_on",
+        "deadline",
+        "fee",
+        "interest",
+        "currency",
+        "outstanding",
+        "reason",
+    }
     assert plan["actions"] and all(keys <= set(a) for a in plan["actions"])
     for a in plan["actions"]:
         assert isinstance(a["fee"], str) and isinstance(a["outstanding"], str)
@@ -125,13 +172,28 @@ def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(config: Path, c
     assert any("own reminder" in s["reason"] or "second" in s["outcome"] for s in plan["skipped"])
 
 
-def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     action = json.loads(capsys.readouterr().out)["actions"][0]
     promise = TODAY + timedelta(days=7)
-    assert run(config, "note", "fjord", action["invoice_number"], "--text", "Ringte, betaler neste uke",
-               "--promise-date", promise.isoformat(), "--author", "Kari") == 0
+    assert (
+        run(
+            config,
+            "note",
+            "fjord",
+            action["invoice_number"],
+            "--text",
+            "Ringte, betaler neste uke",
+            "--promise-date",
+            promise.isoformat(),
+            "--author",
+            "Kari",
+        )
+        == 0
+    )
     assert "promise until" in capsys.readouterr().out
     assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     plan = json.loads(capsys.readouterr().out)
@@ -140,7 +202,9 @@ def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(config: Path,
     assert held["reason"].startswith("on hold: promise to pay")
     later = (promise + timedelta(days=10)).isoformat()
     assert run(config, "plan", "--format", "json", "--today", later) == 0
-    assert action["invoice_id"] in {a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]}
+    assert action["invoice_id"] in {
+        a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]
+    }
 
 
 def test_a_dispute_holds_until_resolved(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,26 +215,41 @@ def test_a_dispute_holds_until_resolved(config: Path, capsys: pytest.CaptureFixt
     assert run(config, "note", "fjord", ref, "--text", "Bestrider leveransen", "--dispute") == 0
     assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     out = capsys.readouterr().out
-    plan = json.loads(out[out.index("{"):])
+    plan = json.loads(out[out.index("{") :])
     assert action["invoice_id"] not in {a["invoice_id"] for a in plan["actions"]}
-    assert run(config, "note", "fjord", ref, "--text", "Enige, kreditnota ikke nødvendig", "--resolve") == 0
+    assert (
+        run(config, "note", "fjord", ref, "--text", "Enige, kreditnota ikke nødvendig", "--resolve")
+        == 0
+    )
     assert "lifted 1 hold" in capsys.readouterr().out
     assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
-    assert action["invoice_id"] in {a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]}
+    assert action["invoice_id"] in {
+        a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]
+    }
 
 
-def test_note_on_an_unknown_invoice_is_a_usage_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_note_on_an_unknown_invoice_is_a_usage_error(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     synced(config, capsys)
     assert run(config, "note", "fjord", "nope-404", "--text", "x") == 2
     assert "no invoice 'nope-404'" in capsys.readouterr().err
 
 
-def test_illegal_policy_is_refused_at_load(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_illegal_policy_is_refused_at_load(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = config.read_text(encoding="utf-8") + "\n[tenants.policy]\nnotice_deadline_days = 10\n"
-    config.write_text(text.replace("[tenants.validation]\npostcode_register_source = \"fixture\"\n", ""), encoding="utf-8")
+    config.write_text(
+        text.replace('[tenants.validation]\npostcode_register_source = "fixture"\n', ""),
+        encoding="utf-8",
+    )
     assert run(config, "plan") == 2
     err = capsys.readouterr().err.strip()
-    assert "kravsync.toml: tenants[0].policy.notice_deadline_days: 10 is below the legal minimum of 14 days" in err
+    assert (
+        "kravsync.toml: tenants[0].policy.notice_deadline_days: 10 is below the legal minimum of 14 days"
+        in err
+    )
 
 
 def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:

@@ -157,7 +157,7 @@ def test_not_found_and_method_not_allowed(sandbox: FikenSandbox) -> None:
         headers={"Authorization": f"Bearer {sandbox.token}"},
         timeout=10,
     )
-    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
     assert r.json()["error"] == "method_not_allowed"
 
 
@@ -491,6 +491,13 @@ def test_added_contact_and_invoice_are_served(sandbox: FikenSandbox) -> None:
 
 
 # --- seed data ---------------------------------------------------------------------------------
+
+
+def test_generated_org_numbers_pass_or_fail_mod11_as_intended() -> None:
+    for n in range(0, 50_000, 7):
+        good = s.valid_orgnr(n)
+        assert orgnr.is_valid(good) and good[0] in "89", good
+        assert not orgnr.is_valid(s.bad_checksum_orgnr(n))
 
 
 def test_demo_customers_carry_each_deliberate_defect() -> None:

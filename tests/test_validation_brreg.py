@@ -25,7 +25,10 @@ from connector.validation import (
 from connector.validation.brreg_sandbox import DEFAULT_ENTRIES, VENDOR_TYPE, BrregSandbox
 
 SPEC = (
-    Path(os.environ.get("KRAVSYNC_SPECS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "specs")
+    Path(
+        os.environ.get("KRAVSYNC_SPECS_DIR")
+        or Path(__file__).resolve().parents[2] / "shared" / "specs"
+    )
     / "brreg-enhetsregisteret-openapi.json"
 )
 ENTRIES = {

@@ -412,6 +412,35 @@ class SqliteStore(RecordsMixin):
             with self.transaction(immediate=True) as tx:
                 tx.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))
 
+    # -- leases: one worker per tenant across processes and hosts ----------------------------
+    def try_lease(self, name: str, ttl: float) -> bool:
+        """Take ``name`` for this store object's process unless another live holder has it."""
+        now = time.time()
+        with self.transaction(immediate=True) as tx:
+            row = tx.execute(
+                "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
+            ).fetchone()
+            if row is not None and row["expires_at"] >= now and row["holder"] != self._holder:
+                return False
+            tx.execute(
+                "INSERT INTO locks VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "holder=excluded.holder, expires_at=excluded.expires_at",
+                (name, self._holder, now + ttl),
+            )
+        return True
+
+    def renew_lease(self, name: str, ttl: float) -> bool:
+        with self.transaction(immediate=True) as tx:
+            cur = tx.execute(
+                "UPDATE locks SET expires_at=? WHERE name=? AND holder=?",
+                (time.time() + ttl, name, self._holder),
+            )
+            return cur.rowcount == 1
+
+    def release_lease(self, name: str) -> None:
+        with self.transaction(immediate=True) as tx:
+            tx.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, self._holder))
+
     # -- generic key/value for small caches ---------------------------------------------------
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self.transaction() as tx:

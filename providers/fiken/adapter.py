@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
@@ -11,6 +12,7 @@ from mappings import fiken as mapping
 from mappings.errors import MappingError
 from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.fiken.client import FikenClient
+from providers.fiken.push import FEE_INCOME_ACCOUNT, ROUTE, FikenPush
 
 # lastModified* filters have day precision: ask from the day before the cursor, so a change made
 # late on the cursor's day (or on a clock slightly behind ours) is still seen.
@@ -20,8 +22,16 @@ OVERLAP = timedelta(days=1)
 class FikenProvider:
     name = "fiken"
 
-    def __init__(self, client: FikenClient) -> None:
+    def __init__(
+        self,
+        client: FikenClient,
+        *,
+        today: Callable[[], date] = date.today,
+        sleep: Callable[[float], None] = time.sleep,
+        fee_account: str = FEE_INCOME_ACCOUNT,
+    ) -> None:
         self.client = client
+        self._push = FikenPush(client, today=today, sleep=sleep, fee_account=fee_account)
 
     def _since(self, since: datetime | None) -> dict[str, Any]:
         if since is None:
@@ -54,17 +64,19 @@ class FikenProvider:
         return mapping.invoice(self.client.invoice(provider_id))
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(countries=("NO",), push_routes=())
+        return Capabilities(countries=("NO",), push_routes=(ROUTE,))
 
     def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
-        raise NotImplementedError("pushing reminders to Fiken is not built yet")
+        """Fiken sends the letter itself (see ``providers.fiken.push``): ``channel`` is unused.
+        A handover files only an audit note on the contact; nothing goes to the customer."""
+        return self._push.push(letter)
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
-        raise NotImplementedError("pushing reminders to Fiken is not built yet")
+        return self._push.lookup(action)
 
     def close(self) -> None:
         self.client.http.close()
 
     @property
     def requests_sent(self) -> int:
-        return self.client.http.requests_sent
+        return self.client.http.requests_sent + self.client.writes.requests_sent

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 
-from providers.http import HttpClient, Page, RateLimiter, iter_pages, json_body
+from providers.http import HttpClient, Page, RateLimiter, RetryPolicy, iter_pages, json_body
 
 BASE_URL = "https://api.fiken.no/api/v2"
 TOKEN_URL = "https://fiken.no/oauth/token"
@@ -56,9 +57,22 @@ def error_message(response: requests.Response) -> str | None:
     return None
 
 
+def single_try(http: HttpClient) -> HttpClient:
+    """``http`` (same session, auth and limiter) without retries, for writes: a write that failed
+    may still have happened, so the caller looks for its evidence before trying again."""
+    clone = copy.copy(http)
+    clone.retry = RetryPolicy(max_tries=1)
+    return clone
+
+
+def _location(response: requests.Response) -> str | None:
+    return response.headers.get("Location")
+
+
 class FikenClient:
     def __init__(self, http: HttpClient, company: str, page_size: int = PAGE_SIZE) -> None:
         self.http = http
+        self.writes = single_try(http)
         self.company = company
         self.paginator = FikenPaginator(page_size)
 
@@ -80,3 +94,45 @@ class FikenClient:
     def company_info(self) -> dict[str, Any]:
         body = self.http.get_json(f"/companies/{self.company}")
         return body if isinstance(body, dict) else {}
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        body = self.http.get_json(self._path(f"contacts/{contact_id}"))
+        if not isinstance(body, dict):
+            raise ValueError("contact detail is not a JSON object")
+        return body
+
+    def bank_accounts(self) -> list[dict[str, Any]]:
+        path = self._path("bankAccounts")
+        return [row for page in iter_pages(self.http, path, {}, self.paginator) for row in page]
+
+    # --- writes: one try each (see single_try); a 2xx answer's Location, if any ---------------
+
+    def add_invoice_attachment(self, invoice_id: str, filename: str, content: bytes) -> str | None:
+        return self.writes.call(
+            "POST",
+            self._path(f"invoices/{invoice_id}/attachments"),
+            _location,
+            data={"filename": filename},
+            files={"file": (filename, content, "application/pdf")},
+        )
+
+    def add_contact_attachment(
+        self, contact_id: str, filename: str, content: bytes, comment: str
+    ) -> str | None:
+        return self.writes.call(
+            "POST",
+            self._path(f"contacts/{contact_id}/attachments"),
+            _location,
+            data={"filename": filename, "comment": comment},
+            files={"file": (filename, content, "application/pdf")},
+        )
+
+    def send_invoice(self, request: Mapping[str, Any]) -> None:
+        """``POST /invoices/send`` (``sendInvoiceRequest``)."""
+        self.writes.call("POST", self._path("invoices/send"), _location, json_payload=request)
+
+    def create_invoice(self, request: Mapping[str, Any]) -> str | None:
+        """``POST /invoices`` (``invoiceRequest``); the new invoice's URL."""
+        return self.writes.call(
+            "POST", self._path("invoices"), _location, json_payload=dict(request)
+        )

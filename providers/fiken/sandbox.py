@@ -1,9 +1,12 @@
 """A local HTTP double of Fiken's API v2 (``shared/specs/fiken-openapi-2026.yaml``).
 
-Serves the read side kravsync uses (user, companies, contacts, invoices) on 127.0.0.1 with
-Fiken's paths, field names, paging headers, bearer auth, strict query parameters, rate limits
-(429 past one request in flight or 4 per second) and an OAuth2 token endpoint with rotating
-refresh tokens; plus test hooks to inject faults, hold requests in flight and change records.
+Serves what kravsync uses on 127.0.0.1 with Fiken's paths, field names, paging headers, bearer
+auth, strict query parameters, rate limits (429 past one request in flight or 4 per second, on
+writes too) and an OAuth2 token endpoint with rotating refresh tokens: the read side (user,
+companies, contacts, invoices, bank accounts) and the writes a reminder needs (invoice and
+contact attachments, ``POST /invoices/send``, ``POST /invoices``; see ``sandbox_writes``). Test
+hooks inject faults, hold requests in flight, change records and show what was received
+(:attr:`FikenSandbox.received`, :meth:`FikenSandbox.sent_invoices`, ...).
 
     with FikenSandbox() as sandbox:
         requests.get(f"{sandbox.base_url}/companies/{sandbox.company}/invoices",
@@ -35,7 +38,8 @@ from . import seed as s
 from .sandbox_control import Fault, FaultBook, Hold, RateLimiter, Stats
 from .sandbox_ledger import Ledger, UnknownRecord
 from .sandbox_oauth import CLIENT_ID, CLIENT_SECRET, SANDBOX_CODE, OAuthServer
-from .sandbox_params import DEFAULT_PAGE_SIZE, OPERATIONS, ParamError, parse_query
+from .sandbox_params import DEFAULT_PAGE_SIZE, OPERATIONS, WRITE_OPERATIONS, ParamError, parse_query
+from .sandbox_writes import BodyError, Outcome, Received, WriteDesk, parse_json, parse_multipart
 
 API_PREFIX = "/api/v2"
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -47,9 +51,10 @@ def _route_regex(spec_path: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (_route_regex(path), op) for op, (_method, path, _params) in OPERATIONS.items()
+ROUTES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (_route_regex(path), method, op) for op, (method, path, _params) in OPERATIONS.items()
 )
+_MULTIPART_OPS = frozenset({"addAttachmentToInvoice", "addAttachmentToContact"})
 
 
 class Headers(Protocol):
@@ -101,6 +106,7 @@ class FikenSandbox:
         self.today = today or date.today()
         self.seed = s.make_seed(self.today, customers, invoices)
         self.ledger = Ledger(self.seed)
+        self.writes = WriteDesk(self.ledger, self.today)
         self.stats = Stats()
         self.limiter = RateLimiter(max_per_second, max_concurrent, enabled=rate_limit, clock=clock)
         self.oauth = OAuthServer(
@@ -189,16 +195,34 @@ class FikenSandbox:
         headers: dict[str, str] | None = None,
         malformed: bool = False,
         drop_rows: bool = False,
+        processed: bool = False,
+        method: str | None = None,
+        operation: str | None = None,
     ) -> None:
         """Make the next ``times`` API requests whose path+query contains ``path_contains`` fail.
 
         ``status``: answer it (with ``body``, default a Fiken error body, and ``headers``).
         ``malformed``: 200 with the real body cut in half (not valid JSON).
         ``drop_rows``: 200 with the last row of the page missing; paging headers unchanged.
+        ``processed``: with ``status``, carry the request out first and then answer ``status``
+        (a lost response: the write happened, the client cannot know).
+        ``method``: only requests with this method (e.g. ``"POST"``) match.
+        ``operation``: only requests routed to this operationId (e.g. ``"createInvoice"``) match.
         Faults apply after authentication and rate limiting.
         """
         self._faults.add(
-            Fault(path_contains, times, status, body, dict(headers or {}), malformed, drop_rows)
+            Fault(
+                path_contains,
+                times,
+                status,
+                body,
+                dict(headers or {}),
+                malformed,
+                drop_rows,
+                processed,
+                method,
+                operation,
+            )
         )
 
     def clear_faults(self) -> None:
@@ -241,10 +265,41 @@ class FikenSandbox:
         return s.invoice_id(self.demo.invoice_tags[tag])
 
     def contact(self, contact_id: int) -> dict[str, Any]:
-        return self.ledger.contact(self.ledger.contact_index(contact_id))
+        return self.ledger.contact(self.ledger.contact_index(contact_id), self.root_url)
 
     def invoice(self, invoice_id: int) -> dict[str, Any]:
         return self.ledger.invoice(self.ledger.invoice_index(invoice_id), self.root_url)
+
+    @property
+    def received(self) -> list[Received]:
+        """Every write request that reached its operation (refused ones too), in order."""
+        return self.writes.snapshot()
+
+    def received_ok(self, operation: str) -> list[Received]:
+        """Write requests of ``operation`` (e.g. ``"sendInvoice"``) that were carried out."""
+        return [r for r in self.received if r.operation == operation and r.status < 300]
+
+    def sent_invoices(self) -> list[dict[str, Any]]:
+        """The bodies of every ``POST /invoices/send`` carried out."""
+        return [r.body for r in self.received_ok("sendInvoice")]
+
+    def created_invoices(self) -> list[dict[str, Any]]:
+        """The bodies of every ``POST /invoices`` carried out."""
+        return [r.body for r in self.received_ok("createInvoice")]
+
+    def attachments_for(self, invoice_id: int) -> list[dict[str, Any]]:
+        """The invoice's attachments as served (Fiken's own reminders included)."""
+        attachments: list[dict[str, Any]] = self.invoice(invoice_id).get("attachments", [])
+        return attachments
+
+    def documents_for(self, contact_id: int) -> list[dict[str, Any]]:
+        """The documents filed on a contact."""
+        documents: list[dict[str, Any]] = self.contact(contact_id).get("documents", [])
+        return documents
+
+    def file(self, download_url: str) -> bytes:
+        """The content of an uploaded file, by its (absolute or relative) download URL."""
+        return self.writes.files[urlsplit(download_url).path]
 
     def settle(
         self, invoice_id: int, amount_ore: int | None = None, *, on: date | None = None
@@ -329,6 +384,8 @@ class FikenSandbox:
         split = urlsplit(target)
         if split.path.startswith("/oauth/"):
             return self._oauth(method, split.path, split.query, headers, body)
+        if split.path.startswith("/files/") and method == "GET":
+            return self._download(split.path, headers)
         if not (split.path == API_PREFIX or split.path.startswith(API_PREFIX + "/")):
             return error(404, "not_found", f"No resource at {split.path}")
         refused = self.limiter.try_acquire()
@@ -336,9 +393,21 @@ class FikenSandbox:
             return error(429, "too_many_requests", f"Rate limit exceeded: {refused}")
         try:
             self._park_if_held(target)
-            return self._api(method, split.path[len(API_PREFIX) :], split.query, headers, target)
+            return self._api(
+                method, split.path[len(API_PREFIX) :], split.query, headers, target, body
+            )
         finally:
             self.limiter.release()
+
+    def _download(self, path: str, headers: Headers) -> Response:
+        """An uploaded file at its ``downloadUrl`` (bearer token required, like the API)."""
+        if not self._authorized(headers.get("Authorization")):
+            return error(401, "unauthorized", "Missing or invalid bearer token")
+        content = self.writes.files.get(path)
+        if content is None:
+            return error(404, "not_found", f"No resource at {path}")
+        ctype = "application/pdf" if content.startswith(b"%PDF") else "application/octet-stream"
+        return Response(200, content, {"Content-Type": ctype})
 
     def _park_if_held(self, target: str) -> None:
         with self._lock:
@@ -356,7 +425,9 @@ class FikenSandbox:
             return False
         return presented == self.token or self.oauth.is_valid(presented)
 
-    def _api(self, method: str, path: str, query: str, headers: Headers, target: str) -> Response:
+    def _api(
+        self, method: str, path: str, query: str, headers: Headers, target: str, body: bytes
+    ) -> Response:
         if not self._authorized(headers.get("Authorization")):
             return error(
                 401,
@@ -364,7 +435,10 @@ class FikenSandbox:
                 "Missing or invalid bearer token",
                 **{"WWW-Authenticate": 'Bearer realm="fiken"'},
             )
-        fault = self._faults.take(target)
+        routed = _match_route(path).get(method)
+        fault = self._faults.take(target, method, routed[0] if routed else None)
+        if fault is not None and fault.processed:
+            self._route(method, path, query, headers, body)
         if fault is not None and fault.status is not None:
             if fault.body is not None:
                 resp = Response(fault.status, fault.body.encode(), {"Content-Type": JSON_TYPE})
@@ -373,7 +447,7 @@ class FikenSandbox:
             resp.headers.update(fault.headers)
             resp.injected = True
             return resp
-        resp = self._route(method, path, query)
+        resp = self._route(method, path, query, headers, body)
         if fault is not None:
             resp.injected = True
             if fault.drop_rows:
@@ -385,25 +459,77 @@ class FikenSandbox:
             resp.headers.update(fault.headers)
         return resp
 
-    def _route(self, method: str, path: str, query: str) -> Response:
+    def _route(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Response:
         found = _match_route(path)
-        if found is None:
+        if not found:
             return error(404, "not_found", f"No resource at {API_PREFIX}{path}")
-        op, match = found
-        op_method = OPERATIONS[op][0]
-        if method != op_method:
-            return error(405, "method_not_allowed", f"{method} not allowed", Allow=op_method)
-        args = match.groupdict()
+        match = found.get(method)
+        if match is None:
+            allow = ", ".join(sorted(found))
+            return error(405, "method_not_allowed", f"{method} not allowed", Allow=allow)
+        op, match_obj = match
+        args = match_obj.groupdict()
         if "companySlug" in args and args["companySlug"] != self.company:
             return error(404, "not_found", f"Company '{args['companySlug']}' not found")
         try:
             params = parse_query(op, parse_qs(query, keep_blank_values=True))
         except ParamError as exc:
             return error(400, "invalid_parameter", str(exc))
+        if op in WRITE_OPERATIONS:
+            return self._write(op, method, path, args, headers, body)
         try:
             return self._operation(op, args, params)
         except UnknownRecord as exc:
             return error(404, "not_found", f"No such record: {exc.args[0]}")
+
+    def _write(
+        self, op: str, method: str, path: str, args: dict[str, str], headers: Headers, body: bytes
+    ) -> Response:
+        desk = self.writes
+        parsed: dict[str, Any] = {}
+        uploads: dict[str, Any] = {}
+        resp: Response
+        try:
+            if op in _MULTIPART_OPS:
+                fields, uploads = parse_multipart(headers, body)
+                parsed = {
+                    **fields,
+                    **{
+                        k: {"filename": u.filename, "size": len(u.content)}
+                        for k, u in uploads.items()
+                    },
+                }
+                if op == "addAttachmentToInvoice":
+                    outcome = desk.add_invoice_attachment(int(args["invoiceId"]), fields, uploads)
+                else:
+                    outcome = desk.add_contact_attachment(int(args["contactId"]), fields, uploads)
+            else:
+                parsed = parse_json(headers, body)
+                if op == "sendInvoice":
+                    outcome = desk.send_invoice(parsed)
+                else:
+                    outcome = desk.create_invoice(parsed)
+            resp = self._outcome(outcome)
+        except BodyError as exc:
+            code = "unsupported_media_type" if exc.status == 415 else "invalid_request"
+            resp = error(exc.status, code, str(exc))
+        except UnknownRecord as exc:
+            resp = error(404, "not_found", f"No such record: {exc.args[0]}")
+        desk.record(Received(method, API_PREFIX + path, op, parsed, resp.status, uploads))
+        return resp
+
+    def _outcome(self, outcome: Outcome) -> Response:
+        headers = {}
+        if outcome.location is not None:
+            where = outcome.location
+            headers["Location"] = (
+                self.root_url + where
+                if where.startswith("/")
+                else f"{self.base_url}/companies/{self.company}/{where}"
+            )
+        if outcome.payload is None:
+            return Response(outcome.status, b"", headers)
+        return _json(outcome.status, outcome.payload, headers)
 
     def _operation(self, op: str, args: dict[str, str], params: dict[str, Any]) -> Response:
         ledger = self.ledger
@@ -414,9 +540,12 @@ class FikenSandbox:
         if op == "getCompanies":
             return _page([s.company(self.company, self.today)], params, lambda c: c)
         if op == "getContacts":
-            return _page(ledger.find_contacts(params), params, ledger.contact)
+            return _page(
+                ledger.find_contacts(params), params, lambda i: ledger.contact(i, self.root_url)
+            )
         if op == "getContact":
-            return _json(200, ledger.contact(ledger.contact_index(int(args["contactId"]))))
+            index = ledger.contact_index(int(args["contactId"]))
+            return _json(200, ledger.contact(index, self.root_url))
         if op == "getInvoices":
             return _page(
                 ledger.find_invoices(params), params, lambda i: ledger.invoice(i, self.root_url)
@@ -424,6 +553,16 @@ class FikenSandbox:
         if op == "getInvoice":
             index = ledger.invoice_index(int(args["invoiceId"]))
             return _json(200, ledger.invoice(index, self.root_url))
+        if op == "getInvoiceAttachments":
+            index = ledger.invoice_index(int(args["invoiceId"]))
+            return _json(200, ledger.invoice(index, self.root_url).get("attachments", []))
+        if op == "getBankAccounts":
+            accounts = [
+                a
+                for a in s.BANK_ACCOUNTS
+                if "inactive" not in params or a["inactive"] == params["inactive"]
+            ]
+            return _page(accounts, params, lambda a: dict(a))
         raise AssertionError(op)
 
     def _oauth(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Response:
@@ -456,12 +595,14 @@ class FikenSandbox:
         return error(404, "not_found", f"No resource at {path}")
 
 
-def _match_route(path: str) -> tuple[str, re.Match[str]] | None:
-    for regex, op in ROUTES:
+def _match_route(path: str) -> dict[str, tuple[str, re.Match[str]]]:
+    """The operations at ``path``, by method."""
+    found: dict[str, tuple[str, re.Match[str]]] = {}
+    for regex, method, op in ROUTES:
         match = regex.fullmatch(path)
         if match:
-            return op, match
-    return None
+            found[method] = (op, match)
+    return found
 
 
 def _page(items: Any, params: dict[str, Any], render: Callable[[Any], Any]) -> Response:
@@ -509,6 +650,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FikenSandbox/1.0"
+    # Headers and body go out in two writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (~40 ms per request on Linux).
+    disable_nagle_algorithm = True
     timeout = 60
     server: _Server
 
@@ -582,14 +726,18 @@ def main(argv: list[str] | None = None) -> int:
         invoices=args.invoices,
         rate_limit=not args.no_rate_limit,
     ).start()
-    print(f"Fiken sandbox listening on {sandbox.base_url}")
-    print(f"company: {sandbox.company}")
-    print(f"token:   {sandbox.token}")
     print(
-        f"oauth:   {sandbox.oauth_token_url} (client {sandbox.oauth_client_id}, code sandbox-code)"
+        f"Fiken sandbox listening on {sandbox.base_url}",
+        f"company: {sandbox.company}",
+        f"token:   {sandbox.token}",
+        f"oauth:   {sandbox.oauth_token_url} "
+        f"(client {sandbox.oauth_client_id}, secret {sandbox.oauth_client_secret}, "
+        f"code {sandbox.oauth_code})",
+        f"try:     curl -H 'Authorization: Bearer {sandbox.token}' "
+        f"'{sandbox.base_url}/companies/{sandbox.company}/invoices?settled=false'",
+        sep="\n",
+        flush=True,
     )
-    print(f"try:     curl -H 'Authorization: Bearer {sandbox.token}' "
-          f"'{sandbox.base_url}/companies/{sandbox.company}/invoices?settled=false'")  # fmt: skip
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

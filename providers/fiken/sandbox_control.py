@@ -138,6 +138,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     malformed: bool = False
     drop_rows: bool = False
+    processed: bool = False  # carry the request out, then answer ``status`` (a lost response)
+    method: str | None = None  # only requests with this method match
+    operation: str | None = None  # only requests routed to this operationId match
 
 
 class FaultBook:
@@ -152,12 +155,20 @@ class FaultBook:
             raise ValueError("times must be >= 1")
         if fault.status is None and not (fault.malformed or fault.drop_rows):
             raise ValueError("a fault needs a status, malformed=True or drop_rows=True")
+        if fault.processed and fault.status is None:
+            raise ValueError("processed=True needs a status to answer instead")
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, target: str) -> Fault | None:
+    def take(
+        self, target: str, method: str | None = None, operation: str | None = None
+    ) -> Fault | None:
         with self._lock:
             for fault in self._faults:
+                if fault.method is not None and fault.method != method:
+                    continue
+                if fault.operation is not None and fault.operation != operation:
+                    continue
                 if fault.path_contains in target:
                     fault.times -= 1
                     if fault.times == 0:

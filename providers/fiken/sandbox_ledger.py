@@ -114,10 +114,14 @@ class Ledger:
             raise UnknownRecord(iid)
         return i
 
-    def contact(self, i: int) -> dict[str, Any]:
+    def contact(self, i: int, base_url: str = "") -> dict[str, Any]:
+        """The contact; with ``base_url``, its documents' download URLs made absolute."""
         with self._lock:
             if i in self._contacts:
-                return s.copy_json(self._contacts[i])
+                record = s.copy_json(self._contacts[i])
+                if base_url:
+                    _absolute(record.get("documents") or [], base_url)
+                return record
         return self.seed.contact(i)
 
     def invoice(self, i: int, base_url: str = "") -> dict[str, Any]:
@@ -128,15 +132,13 @@ class Ledger:
             customer_index = self._i_customer[i]
         if record is None:
             record = self.seed.invoice(i)
-        record["customer"] = self.contact(customer_index)
-        for att in [record.get("invoicePdf") or {}, *record.get("attachments", [])]:
-            if str(att.get("downloadUrl", "")).startswith("/"):
-                att["downloadUrl"] = base_url + att["downloadUrl"]
+        record["customer"] = self.contact(customer_index, base_url)
+        _absolute([record.get("invoicePdf") or {}, *record.get("attachments", [])], base_url)
         return record
 
     def find_contacts(self, params: dict[str, Any]) -> list[int]:
         """Indexes of contacts matching ``params`` (the spec's filters), in the requested order."""
-        key = ("contacts", tuple(sorted(params.items())))
+        key = ("contacts", _filter_key(params))
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -160,7 +162,7 @@ class Ledger:
             return self._remember(key, result)
 
     def find_invoices(self, params: dict[str, Any]) -> list[int]:
-        key = ("invoices", tuple(sorted(params.items())))
+        key = ("invoices", _filter_key(params))
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -283,6 +285,45 @@ class Ledger:
             self._index_invoice(i, s.invoice_core_of(record, ci))
             self._changed()
             return s.copy_json(record)
+
+    # --- writes through the API (sandbox_writes) ------------------------------------------------
+
+    def add_invoice_attachment(self, iid: int, attachment: dict[str, Any], on: date) -> None:
+        with self._lock:
+            i = self.invoice_index(iid)
+            inv = self._stored_invoice(i)
+            inv.setdefault("attachments", []).append(attachment)
+            self._modified_invoice(i, inv, on)
+
+    def add_dispatch(self, iid: int, dispatch_type: str, on: date) -> dict[str, Any]:
+        """Record one sending of the invoice (``POST /invoices/send``)."""
+        with self._lock:
+            i = self.invoice_index(iid)
+            inv = self._stored_invoice(i)
+            dispatch = {"date": on.isoformat(), "dispatchType": dispatch_type}
+            inv.setdefault("dispatches", []).append(dispatch)
+            self._modified_invoice(i, inv, on)
+            return dict(dispatch)
+
+    def add_contact_document(self, cid: int, document: dict[str, Any]) -> None:
+        """A document filed on a contact; the contact's lastModifiedDate stays as it was."""
+        with self._lock:
+            i = self.contact_index(cid)
+            record = self.contact(i)
+            record.setdefault("documents", []).append(document)
+            self._contacts[i] = record
+            self._changed()
+
+
+def _absolute(attachments: list[dict[str, Any]], base_url: str) -> None:
+    for att in attachments:
+        if str(att.get("downloadUrl", "")).startswith("/"):
+            att["downloadUrl"] = base_url + att["downloadUrl"]
+
+
+def _filter_key(params: dict[str, Any]) -> tuple[Any, ...]:
+    """Paging is not part of a query's identity: every page of it shares one cached scan."""
+    return tuple(sorted((k, v) for k, v in params.items() if k not in ("page", "pageSize")))
 
 
 def _date_filter(

@@ -146,7 +146,31 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, Param]]] = {
         },
     ),
     "getInvoice": ("GET", "/companies/{companySlug}/invoices/{invoiceId}", {}),
+    "getBankAccounts": (
+        "GET",
+        "/companies/{companySlug}/bankAccounts",
+        {**PAGING, "inactive": BOOL},
+    ),
+    # writes (request bodies are checked in sandbox_writes)
+    "createInvoice": ("POST", "/companies/{companySlug}/invoices", {}),
+    "sendInvoice": ("POST", "/companies/{companySlug}/invoices/send", {}),
+    "getInvoiceAttachments": (
+        "GET",
+        "/companies/{companySlug}/invoices/{invoiceId}/attachments",
+        {},
+    ),
+    "addAttachmentToInvoice": (
+        "POST",
+        "/companies/{companySlug}/invoices/{invoiceId}/attachments",
+        {},
+    ),
+    "addAttachmentToContact": (
+        "POST",
+        "/companies/{companySlug}/contacts/{contactId}/attachments",
+        {},
+    ),
 }
+WRITE_OPERATIONS = frozenset(op for op, (method, _p, _q) in OPERATIONS.items() if method != "GET")
 
 
 def parse_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:

@@ -41,6 +41,26 @@ EUR_RATE_CENTS = 1162  # NOK øre per EUR cent * 100 (11.62 NOK/EUR)
 
 DEFAULT_COMPANY_SLUG = "nordlys-regnskap-as"
 
+# The company's bank accounts (schema ``bankAccountResult``); invoices are paid to the first.
+BANK_ACCOUNTS: tuple[dict[str, Any], ...] = (
+    {
+        "bankAccountId": 1_920_001,
+        "name": "Driftskonto",
+        "accountCode": "1920:10001",
+        "bankAccountNumber": BANK_ACCOUNT,
+        "type": "normal",
+        "inactive": False,
+    },
+    {
+        "bankAccountId": 1_920_002,
+        "name": "Skattetrekkskonto",
+        "accountCode": "1950:10002",
+        "bankAccountNumber": "15035099990",
+        "type": "tax_deduction",
+        "inactive": False,
+    },
+)
+
 
 def contact_id(index: int) -> int:
     return CONTACT_ID_BASE + CONTACT_ID_STEP * index
@@ -78,11 +98,11 @@ def valid_orgnr(n: int) -> str:
     """A mod-11-valid Norwegian organisation number (starts with 8 or 9) derived from ``n``."""
     base = (8 if n % 7 == 0 else 9) * 10_000_000 + mix(n, 11) % 10_000_000
     while True:
-        for check in range(10):
-            candidate = f"{base}{check}"
-            if orgnr.is_valid(candidate):
-                return candidate
-        base += 1  # this base has check digit "10": no valid number, try the next one
+        # stdnum's weighted sum with a 0 check digit tells which digit makes it divisible by 11
+        check = (11 - orgnr.checksum(f"{base}0")) % 11
+        if check < 10:
+            return f"{base}{check}"
+        base += 1  # this base would need check digit "10": no valid number, take the next
 
 
 def bad_checksum_orgnr(n: int) -> str:
@@ -173,6 +193,7 @@ class Line:
     unit_price: int  # øre (or cents of the invoice currency), net
     quantity: int = 1
     vat_type: str = "HIGH"
+    income_account: str | None = None  # default: 3000 (NOK) / 3100 (foreign currency)
 
     @property
     def vat_rate_pct(self) -> int:
@@ -300,6 +321,9 @@ def build_invoice(
     credit_note: date | None = None,
     invoice_text: str = "",
     our_reference: str = "Siri Åsheim",
+    your_reference: str | None = None,
+    order_reference: str = "",
+    bank_account: str = BANK_ACCOUNT,
 ) -> dict[str, Any]:
     number = FIRST_INVOICE_NUMBER + index
     iid = invoice_id(index)
@@ -322,7 +346,7 @@ def build_invoice(
                 "unitPrice": line.unit_price,
                 "quantity": line.quantity,
                 "description": line.description,
-                "incomeAccount": "3000" if currency == "NOK" else "3100",
+                "incomeAccount": line.income_account or ("3000" if currency == "NOK" else "3100"),
             }
         )
     gross = net + vat
@@ -394,13 +418,15 @@ def build_invoice(
         "grossInNok": gross * rate // 100,
         "cash": False,
         "invoiceText": invoice_text,
-        "yourReference": persons[0]["name"] if persons else "",
+        "yourReference": (
+            your_reference if your_reference is not None else persons[0]["name"] if persons else ""
+        ),
         "ourReference": our_reference,
-        "orderReference": "",
+        "orderReference": order_reference,
         "address": dict(customer.get("address") or {"country": "Norge"}),
         "lines": out_lines,
         "currency": currency,
-        "bankAccountNumber": BANK_ACCOUNT,
+        "bankAccountNumber": bank_account,
         "sentManually": sent_manually,
         "invoicePdf": _attachment(f"faktura-{number}.pdf", "invoice"),
         "associatedCreditNotes": [900_000 + index] if credit_note else [],

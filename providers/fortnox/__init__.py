@@ -26,7 +26,7 @@ def create(
         limiter=default_limiter(tenant.requests_per_window, tenant.window_seconds),
         error_message=error_message,
     )
-    return FortnoxProvider(FortnoxClient(http))
+    return FortnoxProvider(FortnoxClient(http), finans=tenant.fortnox_finans)
 
 
 def sandbox(**kwargs: Any) -> Sandbox:

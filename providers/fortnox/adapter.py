@@ -19,6 +19,7 @@ from mappings import fortnox as mapping
 from mappings.errors import MappingError
 from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.fortnox.client import STOCKHOLM, FortnoxClient, lastmodified
+from providers.fortnox.push import FortnoxPush
 from providers.http import ClientError
 
 # Detail reads in flight at once; the shared limiter still caps the rate at 25 per 5 s, this
@@ -40,9 +41,12 @@ class FortnoxProvider:
         today: Callable[[], date] = _today,
         customer_details: bool = True,
         invoice_details: bool = True,
+        finans: bool = False,
     ) -> None:
         self.client = client
         self._today = today
+        # The tenant has Fortnox Finans and hands its SEK reminders to it (see push.py).
+        self._push = FortnoxPush(client, finans=finans, today=lambda: self._today())
         self.customer_details = customer_details
         self.invoice_details = invoice_details
         self.details_fetched = 0
@@ -121,15 +125,15 @@ class FortnoxProvider:
     def get_invoice(self, provider_id: str) -> Invoice:
         return mapping.invoice(self.client.invoice(provider_id))
 
-    # -- pushing (not built yet: see the report in the issue) ---------------------------------
+    # -- pushing (routes and crash safety: providers/fortnox/push.py) -------------------------
     def capabilities(self) -> Capabilities:
-        return Capabilities(countries=("SE",), push_routes=())
+        return Capabilities(countries=("SE",), push_routes=self._push.routes())
 
     def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
-        raise NotImplementedError("pushing reminders to Fortnox is not built yet")
+        return self._push.push(letter, channel)
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
-        raise NotImplementedError("pushing reminders to Fortnox is not built yet")
+        return self._push.lookup(action)
 
     def close(self) -> None:
         self.client.http.close()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connector.secrets import CredentialStore, OAuthTokens, parse_secret
-from providers.fortnox.client import AUTHORIZE_URL, SCOPES, TOKEN_URL
+from providers.fortnox.client import AUTHORIZE_URL, FINANS_SCOPE, SCOPES, TOKEN_URL
 from providers.http import AuthError
 from providers.oauth import LockFactory, OAuth2Auth, exchange_code
 
@@ -95,7 +95,7 @@ def authorize_link(tenant: TenantConfig, state: str) -> str:
     """The consent URL (``account_type=service`` so that client credentials work afterwards)."""
     query = {
         "client_id": tenant.client_id or "",
-        "scope": SCOPES,
+        "scope": f"{SCOPES} {FINANS_SCOPE}" if tenant.fortnox_finans else SCOPES,
         "state": state,
         "access_type": "offline",
         "response_type": "code",

@@ -4,7 +4,9 @@ Faithful to ``shared/specs/fortnox-openapi.json`` and fortnox.se's guides: ``/3/
 with ``MetaInformation`` paging (``page`` from 1, ``limit`` up to 500), one ``filter`` plus
 ``lastmodified`` (Stockholm time), ``ErrorInformation`` error bodies, 429 beyond 25 requests per
 sliding 5 s per tenant (no Retry-After), and ``/oauth-v1/token`` with client credentials plus
-``TenantId``, authorization code, and single-use rotating refresh tokens.
+``TenantId``, authorization code, and single-use rotating refresh tokens. The push endpoints
+(Fortnox Finans, invoice PDFs, invoice updates) and the record of what they received live in
+``sandbox_push``.
 
     with FortnoxSandbox(today=date(2026, 3, 2)) as sb:
         requests.get(sb.base_url + "/3/invoices", headers={"Authorization": f"Bearer {sb.token}"})
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from providers.fortnox import seed
+from providers.fortnox.sandbox_push import Pdf, PushApi, Received
 
 SANDBOX_CODE = "sandbox-code"
 MAX_LIMIT = 500
@@ -44,6 +47,7 @@ class Fault:
     headers: dict[str, str]
     malformed: bool
     drop_rows: bool
+    method: str | None = None
 
 
 @dataclass
@@ -91,6 +95,7 @@ class FortnoxSandbox:
         max_requests: int = 25,
         window_seconds: float = 5.0,
         access_token_ttl: float = 3600.0,
+        finans: bool = True,
     ) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.tenant_id = client_id, client_secret, tenant_id
@@ -114,6 +119,7 @@ class FortnoxSandbox:
         self._cust_mod: array[int] | None = None
         self._cust_active: array[int] | None = None
         self._index_cache: dict[tuple[Any, ...], list[int]] = {}
+        self.push_api = PushApi(self, finans=finans)  # Fortnox Finans activated or not
         self.token = self._issue_access(ttl=10 * 365 * 86400.0)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -126,7 +132,10 @@ class FortnoxSandbox:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it, and tests start many sandboxes.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -174,11 +183,15 @@ class FortnoxSandbox:
         headers: dict[str, str] | None = None,
         malformed: bool = False,
         drop_rows: bool = False,
+        method: str | None = None,
     ) -> None:
-        """Make the next ``times`` requests whose path contains ``path_contains`` misbehave."""
+        """Make the next ``times`` requests whose path contains ``path_contains`` (and whose
+        method is ``method``, when given) misbehave."""
         with self._lock:
             self._faults.append(
-                Fault(path_contains, status, times, body, headers or {}, malformed, drop_rows)
+                Fault(
+                    path_contains, status, times, body, headers or {}, malformed, drop_rows, method
+                )
             )
 
     def revoke(self) -> None:
@@ -208,6 +221,14 @@ class FortnoxSandbox:
             over["_modified"] = datetime.now(seed.STOCKHOLM)
             self._index_cache.clear()
             self._cust_mod = None
+
+    def received(self, method: str | None = None, path_contains: str = "") -> list[Received]:
+        """The push requests (writes, PDFs, Finans) the sandbox answered, in order."""
+        return self.push_api.received(method, path_contains)
+
+    def finans_record(self, number: int) -> dict[str, Any] | None:
+        """Invoice ``number``'s Fortnox Finans record (seeded NoxFinans invoices have one)."""
+        return self.push_api.finans_record(number)
 
     def issue_refresh_token(self) -> str:
         """A valid refresh token, as an authorization-code grant would have left behind."""
@@ -295,9 +316,11 @@ class FortnoxSandbox:
                 raise _Reply(429, {"message": "Too Many Requests"})
             self._hits.append(now)
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, method: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
+                if fault.method not in (None, method):
+                    continue
                 if fault.path_contains in path and fault.times > 0:
                     fault.times -= 1
                     return fault
@@ -424,13 +447,33 @@ class FortnoxSandbox:
         self._authenticate(headers)
         self._throttle()
         route = "/".join(parts[:3]) + ("/{n}" if len(parts) > 3 else "")
+        route += "".join(f"/{p}" for p in parts[4:])
         with self._lock:
             self.stats.per_path[f"{method} {route}"] += 1
-        fault = self._take_fault(raw_path)
+        if not self.push_api.watches(method, parts):
+            return self._serve_api(method, raw_path, parts, query, body)
+        try:
+            status, payload, extra = self._serve_api(method, raw_path, parts, query, body)
+        except _Reply as reply:
+            self.push_api.record(method, path, body, reply.status)
+            raise
+        self.push_api.record(method, path, body, status)
+        return status, payload, extra
+
+    def _serve_api(
+        self, method: str, raw_path: str, parts: list[str], query: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict]:
+        fault = self._take_fault(raw_path, method)
         if fault and fault.status is not None:
             raise _Reply(
                 fault.status, fault.body or error_body("Injected error", 2000000), fault.headers
             )
+        pushed = self.push_api.handle(method, parts, body)
+        if pushed is not None:
+            status, payload = pushed
+            if status >= 400:
+                raise _Reply(status, payload)
+            return status, payload, fault.headers if fault else {}
         if method != "GET":
             raise _Reply(405, error_body("Method not allowed", 2000405))
         result = self._get(parts[2], parts[3:], query)
@@ -517,7 +560,8 @@ class _Handler(BaseHTTPRequestHandler):
             else (json.dumps(payload, ensure_ascii=False).encode())
         )
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        kind = "application/pdf" if isinstance(payload, Pdf) else "application/json; charset=utf-8"
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         for key, value in headers.items():
             self.send_header(key, value)

@@ -1,0 +1,11 @@
+"""kravsync's own delivery channels (``providers.base.MessageChannel`` implementations)."""
+
+from connector.channels.email import (
+    ChannelError,
+    ChannelRejected,
+    ChannelUnavailable,
+    SmtpChannel,
+    password_for,
+)
+
+__all__ = ["ChannelError", "ChannelRejected", "ChannelUnavailable", "SmtpChannel", "password_for"]

@@ -1,0 +1,247 @@
+"""Deliver planned actions exactly once: journal first, provider second, done only when confirmed.
+
+For every cycle of a tenant that may push:
+
+1. **Reconcile.** Every action still ``pending`` in the journal (a crash, a timeout, a 5xx) is
+   looked up at the provider first. Confirmed → ``done``. Otherwise it is pushed again: each
+   step of a provider's route looks for its own evidence before acting, so a repeated push only
+   completes what is missing and sends nothing twice. A route step whose outcome cannot be
+   looked up (an e-mail) is marked before it is taken and never repeated.
+2. **Re-read.** Right before a push the invoice's open balance is read from the provider; a paid
+   or credited invoice is skipped (journalled ``skipped``), a changed balance is planned again.
+3. **Journal, then push.** Each action is written ``pending`` (its idempotency key is the
+   primary key, so a second writer cannot take it) before the provider is called, one letter per
+   customer × stage × currency, and ``done`` only after the provider confirmed it. A 4xx refusal
+   marks it ``failed`` with the provider's message (tried again on later cycles, a bounded number
+   of times); 5xx and timeouts leave it ``pending`` for the next cycle's reconciliation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from connector.channels.email import ChannelError
+from connector.config import TenantConfig
+from connector.models import ActionState, Invoice, ReminderAction
+from connector.notices import Creditor, render_letter
+from connector.policy import Decision, group_actions
+from connector.store import Store
+from providers.base import Letter, MessageChannel, Provider, PushResult
+from providers.http import ClientError, ProviderError
+
+log = logging.getLogger("kravsync.push")
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class PushReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.done)} done, {len(self.reconciled)} reconciled, {len(self.failed)} failed, "
+            f"{len(self.skipped)} skipped, {len(self.pending)} left pending"
+        )
+
+
+Replan = Callable[[Invoice], Decision]
+
+
+@dataclass
+class Pusher:
+    tenant: TenantConfig
+    provider: Provider
+    store: Store
+    today: date
+    replan: Replan
+    channel: MessageChannel | None = None
+    creditor: Creditor | None = None
+    stop: threading.Event | None = None
+    report: PushReport = field(default_factory=PushReport)
+
+    # -- entry point ----------------------------------------------------------------------------
+    def run(self, decisions: Sequence[Decision]) -> PushReport:
+        resend = self._reconcile()
+        planned = [d.action for d in decisions if d.action is not None]
+        pending_keys = {a.idempotency_key for a in resend}
+        fresh = [a for a in planned if a.idempotency_key not in pending_keys]
+        self._deliver(resend, journalled=True)
+        self._deliver(fresh, journalled=False)
+        return self.report
+
+    # -- 1. reconciliation ----------------------------------------------------------------------
+    def _reconcile(self) -> list[ReminderAction]:
+        again: list[ReminderAction] = []
+        for entry in self.store.journal(self.tenant.name, states=(ActionState.PENDING,)):
+            if self._stopping():
+                break
+            key = entry.action.idempotency_key
+            try:
+                found = self.provider.lookup_action(entry.action)
+            except ProviderError as exc:
+                log.warning("%s: %s: lookup failed, stays pending: %s", self.tenant.name, key, exc)
+                self.report.pending.append(key)
+                continue
+            if found is not None and found.ok:
+                self.store.journal_finish(
+                    key,
+                    ActionState.DONE,
+                    sent_on=self.today,
+                    reference=found.reference,
+                    message=f"reconciled: {found.message}".rstrip(": "),
+                )
+                self.report.reconciled.append(key)
+                log.info("%s: %s confirmed by the provider (reconciled)", self.tenant.name, key)
+            else:
+                again.append(entry.action)
+        return again
+
+    # -- 2. + 3. re-read, journal, push ---------------------------------------------------------
+    def _deliver(self, actions: Sequence[ReminderAction], *, journalled: bool) -> None:
+        ready: list[tuple[ReminderAction, Invoice]] = []
+        for action in actions:
+            if self._stopping():
+                return
+            checked = self._recheck(action, journalled=journalled)
+            if checked is not None:
+                ready.append(checked)
+        invoices = {a.idempotency_key: inv for a, inv in ready}
+        for message in group_actions(a for a, _ in ready):
+            if self._stopping():
+                return
+            members = list(message.actions)
+            if not journalled:
+                members = [a for a in members if self._journal(a)]
+            if not members:
+                continue
+            self._push(members, [invoices[a.idempotency_key] for a in members])
+
+    def _recheck(
+        self, action: ReminderAction, *, journalled: bool
+    ) -> tuple[ReminderAction, Invoice] | None:
+        key = action.idempotency_key
+        try:
+            invoice = self.provider.get_invoice(action.invoice_id)
+        except ProviderError as exc:
+            log.warning(
+                "%s: %s: could not re-read invoice, not pushed now: %s", self.tenant.name, key, exc
+            )
+            if journalled:
+                self.report.pending.append(key)
+            return None
+        self.store.upsert_invoices(self.tenant.name, [invoice])
+        if not invoice.is_open:
+            reason = f"invoice {invoice.number} is {invoice.status.value} (outstanding {invoice.outstanding})"
+            self._skip(action, reason, journalled=journalled)
+            return None
+        if invoice.outstanding == action.outstanding:
+            return action, invoice
+        decision = self.replan(invoice)
+        again = decision.action
+        if again is None or again.stage is not action.stage or again.sequence != action.sequence:
+            reason = f"balance changed to {invoice.outstanding}: {decision.reason}"
+            self._skip(action, reason, journalled=journalled)
+            return None
+        if journalled:
+            # A pending action keeps the terms it was journalled (and maybe partly sent) with.
+            return action, invoice
+        return again, invoice
+
+    def _skip(self, action: ReminderAction, reason: str, *, journalled: bool) -> None:
+        key = action.idempotency_key
+        if journalled or self.store.journal_begin(action):
+            self.store.journal_finish(key, ActionState.SKIPPED, message=reason)
+        self.report.skipped.append(key)
+        log.info("%s: %s skipped: %s", self.tenant.name, key, reason)
+
+    def _journal(self, action: ReminderAction) -> bool:
+        if self.store.journal_begin(action):
+            return True
+        if self.store.journal_retry(action.idempotency_key, MAX_ATTEMPTS):
+            log.info("%s: %s failed before; trying again", self.tenant.name, action.idempotency_key)
+            return True
+        return False  # already done, skipped, pending elsewhere, or out of attempts
+
+    def _letter(self, actions: list[ReminderAction], invoices: list[Invoice]) -> Letter:
+        first = actions[0]
+        customer = (
+            self.store.customer(self.tenant.name, first.customer_id) if first.customer_id else None
+        )
+        return render_letter(
+            tenant=self.tenant.name,
+            country=self.tenant.country,
+            creditor=self.creditor or Creditor(name=self.tenant.creditor_name or self.tenant.name),
+            customer=customer,
+            stage=first.stage,
+            currency=first.currency,
+            actions=actions,
+            invoices=invoices,
+            today=self.today,
+        )
+
+    def _push(self, actions: list[ReminderAction], invoices: list[Invoice]) -> None:
+        keys = [a.idempotency_key for a in actions]
+        try:
+            letter = self._letter(actions, invoices)
+            results = self.provider.push(letter, self.channel)
+        except (ClientError, ChannelError) as exc:
+            permanent = isinstance(exc, ClientError) or getattr(exc, "permanent", False)
+            if permanent:
+                for key in keys:
+                    self._finish(key, PushResult(ok=False, message=str(exc)))
+                return
+            self._leave_pending(keys, exc)
+            return
+        except ProviderError as exc:
+            self._leave_pending(keys, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the tenant's other letters
+            log.exception("%s: push of %s crashed; left pending", self.tenant.name, ", ".join(keys))
+            self._leave_pending(keys, exc)
+            return
+        for key in keys:
+            self._finish(
+                key, results.get(key) or PushResult(ok=False, message="provider gave no result")
+            )
+
+    def _finish(self, key: str, result: PushResult) -> None:
+        if result.ok:
+            self.store.journal_finish(
+                key,
+                ActionState.DONE,
+                sent_on=self.today,
+                reference=result.reference,
+                message=result.message or None,
+            )
+            self.report.done.append(key)
+            log.info(
+                "%s: %s done%s",
+                self.tenant.name,
+                key,
+                f" ({result.reference})" if result.reference else "",
+            )
+        else:
+            self.store.journal_finish(key, ActionState.FAILED, message=result.message)
+            self.report.failed.append(key)
+            log.warning("%s: %s failed: %s", self.tenant.name, key, result.message)
+
+    def _leave_pending(self, keys: list[str], exc: BaseException) -> None:
+        for key in keys:
+            self.report.pending.append(key)
+            log.warning("%s: %s left pending for reconciliation: %s", self.tenant.name, key, exc)
+
+    def _stopping(self) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            self.report.stopped = True
+            return True
+        return False
