@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from connector.channels.outbox import OutboxChannel
 from connector.config import TenantConfig
 from connector.report import render as render_report
 from connector.runtime import end_progress, run_tenant, terminal_progress
@@ -25,7 +26,7 @@ from connector.views import plan_table, report_data
 from providers.base import registry
 
 
-def demo_tenant(provider: str, sandbox: Any) -> TenantConfig:
+def demo_tenant(provider: str, sandbox: Any, **extra: Any) -> TenantConfig:
     factory = registry()[provider]
     return TenantConfig.model_validate(
         {
@@ -33,8 +34,17 @@ def demo_tenant(provider: str, sandbox: Any) -> TenantConfig:
             "provider": provider,
             "country": factory.countries[0],
             **sandbox.tenant_settings(),
+            **extra,
         }
     )
+
+
+# The demo pushes (into the sandboxes and a local outbox): Fortnox hands SEK invoices to
+# Fortnox Finans, the rest goes through kravsync's own e-mail channel.
+DEMO_SETTINGS: dict[str, dict[str, Any]] = {
+    "fiken": {"creditor_name": "Nordlys Regnskap AS"},
+    "fortnox": {"fortnox_finans": True, "creditor_name": "Skogsgläntan Konsult AB"},
+}
 
 
 def demo_secret(sandbox: Any) -> str:
@@ -58,16 +68,19 @@ def run_demo(
         stack.callback(store.close)
         credentials = MemoryCredentials()
         tenants: list[TenantConfig] = []
+        sandboxes: list[Any] = []
         for name, factory in sorted(registry().items()):
             sandbox = factory.sandbox(today=today).start()
+            sandboxes.append(sandbox)
             stack.callback(sandbox.stop)
-            tenant = demo_tenant(name, sandbox)
+            tenant = demo_tenant(name, sandbox, push=True, **DEMO_SETTINGS.get(name, {}))
             credentials.set(tenant.name, demo_secret(sandbox))
             tenants.append(tenant)
             print(f"{name} sandbox on {sandbox.base_url}", file=out)
         print(f"store: {folder / 'demo.db'} (temporary); today: {today}", file=out)
 
-        _heading("sync", out)
+        outbox = OutboxChannel(folder / "outbox", from_address="reskontro@demo.kravsync")
+        _heading("sync (plan only)", out)
         plans = []
         for tenant in tenants:
             progress = terminal_progress(tenant.name) if out is sys.stdout else None
@@ -78,6 +91,7 @@ def run_demo(
                 credentials=credentials,
                 progress=progress,
                 postcodes=lambda _t: fixture_register(),
+                dry_run=True,
             )
             end_progress(progress)
             print(result.summary(), file=out)
@@ -95,4 +109,33 @@ def run_demo(
 
         _heading("reminder plan", out)
         print(plan_table(plans, verbose=False), file=out)
+
+        _heading("push", out)
+        for tenant, sandbox in zip(tenants, sandboxes, strict=True):
+            result = run_tenant(
+                tenant,
+                store,
+                today=today,
+                credentials=credentials,
+                channel=outbox,
+                postcodes=lambda _t: fixture_register(),
+            )
+            failed += not result.ok
+            print(result.summary(), file=out)
+            received = sandbox.received_summary()
+            print(f"  the {tenant.provider} sandbox received {len(received)} request(s):", file=out)
+            for line in received[:12]:
+                print(f"    {line}", file=out)
+            if len(received) > 12:
+                print(f"    ... and {len(received) - 12} more", file=out)
+        print(
+            f"kravsync's own e-mail channel sent {len(outbox.sent)} message(s) (saved in the outbox):",
+            file=out,
+        )
+        for message in outbox.sent:
+            files = [p.get_filename() for p in message.iter_attachments()]
+            print(
+                f"    to {message['To']}: {message['Subject']} [{', '.join(f or '?' for f in files)}]",
+                file=out,
+            )
     return 1 if failed else 0

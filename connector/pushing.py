@@ -196,11 +196,13 @@ class Pusher:
             results = self.provider.push(letter, self.channel)
         except (ClientError, ChannelError) as exc:
             permanent = isinstance(exc, ClientError) or getattr(exc, "permanent", False)
-            if permanent:
-                for key in keys:
-                    self._finish(key, PushResult(ok=False, message=str(exc)))
+            if not permanent:
+                self._leave_pending(keys, exc)
                 return
-            self._leave_pending(keys, exc)
+            # A refusal part-way through a letter: earlier actions may have gone out. Ask the
+            # provider about each before calling any of them failed.
+            for a in actions:
+                self._finish(a.idempotency_key, self._after_refusal(a, exc))
             return
         except ProviderError as exc:
             self._leave_pending(keys, exc)
@@ -213,6 +215,15 @@ class Pusher:
             self._finish(
                 key, results.get(key) or PushResult(ok=False, message="provider gave no result")
             )
+
+    def _after_refusal(self, action: ReminderAction, exc: BaseException) -> PushResult:
+        try:
+            found = self.provider.lookup_action(action)
+        except ProviderError:
+            found = None
+        if found is not None and found.ok:
+            return found
+        return PushResult(ok=False, message=str(exc))
 
     def _finish(self, key: str, result: PushResult) -> None:
         if result.ok:

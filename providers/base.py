@@ -149,6 +149,10 @@ class Sandbox(Protocol):
         """The secret a tenant pointed at this sandbox keeps in its credential store."""
         ...
 
+    def received_summary(self) -> list[str]:
+        """What the sandbox received from pushes, one line each (for `kravsync demo`)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderFactory:

@@ -260,3 +260,7 @@ def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:
         assert f"{tenant}: ok" in text
     assert "== data quality" in text and "org_number.missing" in text
     assert "== reminder plan" in text and "purring" in text and "påminnelse" in text
+    assert "== push" in text
+    assert "the fiken sandbox received" in text and "invoices/send" in text
+    assert "POST /3/noxfinansinvoices invoice" in text
+    assert "kravsync's own e-mail channel sent 1 message(s)" in text

@@ -195,13 +195,14 @@ def test_inkassovarsel_sends_the_collection_warning(
 def test_handover_only_files_the_audit_note(sandbox: FikenSandbox, provider: FikenProvider) -> None:
     letter = make_letter(sandbox, ("overdue_400",), ActionStage.HANDOVER, fee="0", interest="0")
     action = letter.actions[0]
+    assert provider.lookup_action(action) is None
     result = provider.push(letter, None)[action.idempotency_key]
     assert result.ok and result.details["sent_to_customer"] is False
     assert writes(sandbox) == {**dict.fromkeys(STEPS, 0), "addAttachmentToContact": 1}
     [note] = audit_notes(sandbox, action.customer_id or "")
     assert "overført til inkasso" in note["comment"]
-    assert provider.lookup_action(action) == provider.lookup_action(action)
-    assert (provider.lookup_action(action) or result).ok
+    found = provider.lookup_action(action)
+    assert found is not None and found.ok and set(found.details) == {"audit"}
 
 
 def test_a_letter_for_two_invoices_does_each_step_per_invoice(

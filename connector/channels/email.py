@@ -116,6 +116,7 @@ class SmtpChannel:
         msg["Subject"] = subject
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = message_id_for(message_id)
+        msg["X-Kravsync-Letter"] = message_id  # which journalled actions this message carries
         msg.set_content(text, charset="utf-8", cte="quoted-printable")
         for filename, content, mime in attachments:
             maintype, _, subtype = mime.partition("/")

@@ -36,6 +36,7 @@ class OutboxChannel:
         msg["To"] = to
         msg["Subject"] = subject
         msg["Message-ID"] = message_id_for(message_id)
+        msg["X-Kravsync-Letter"] = message_id
         msg.set_content(text)
         for filename, content, mime in attachments:
             maintype, _, subtype = mime.partition("/")

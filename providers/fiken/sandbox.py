@@ -30,9 +30,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from providers.sandbox_server import SandboxHTTPServer
 
 from . import seed as s
 from .sandbox_control import Fault, FaultBook, Hold, RateLimiter, Stats
@@ -274,6 +276,19 @@ class FikenSandbox:
     def received(self) -> list[Received]:
         """Every write request that reached its operation (refused ones too), in order."""
         return self.writes.snapshot()
+
+    def received_summary(self) -> list[str]:
+        """One line per write request carried out, for `kravsync demo`."""
+        lines = []
+        for r in self.received:
+            if r.status >= 300:
+                continue
+            files = ", ".join(u.filename or "?" for u in r.uploads.values())
+            detail = f"invoice {r.body['invoiceId']}" if "invoiceId" in r.body else ""
+            if r.operation == "createInvoice":
+                detail = f"fee invoice: {r.body.get('invoiceText', '')[:60]}"
+            lines.append(" ".join(x for x in (r.method, r.path.split("/", 4)[-1], detail, files) if x))
+        return lines
 
     def received_ok(self, operation: str) -> list[Received]:
         """Write requests of ``operation`` (e.g. ``"sendInvoice"``) that were carried out."""
@@ -622,9 +637,7 @@ def _page(items: Any, params: dict[str, Any], render: Callable[[Any], Any]) -> R
     )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(SandboxHTTPServer):
     sandbox: FikenSandbox
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:

@@ -23,12 +23,13 @@ from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from providers.fortnox import seed
 from providers.fortnox.sandbox_push import Pdf, PushApi, Received
+from providers.sandbox_server import SandboxHTTPServer
 
 SANDBOX_CODE = "sandbox-code"
 MAX_LIMIT = 500
@@ -121,14 +122,14 @@ class FortnoxSandbox:
         self._index_cache: dict[tuple[Any, ...], list[int]] = {}
         self.push_api = PushApi(self, finans=finans)  # Fortnox Finans activated or not
         self.token = self._issue_access(ttl=10 * 365 * 86400.0)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> FortnoxSandbox:
         handler = type("_Handler", (_Handler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = SandboxHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
@@ -221,6 +222,22 @@ class FortnoxSandbox:
             over["_modified"] = datetime.now(seed.STOCKHOLM)
             self._index_cache.clear()
             self._cust_mod = None
+
+    def received_summary(self) -> list[str]:
+        """One line per push request answered with success, for `kravsync demo`."""
+        lines = []
+        for r in self.received():
+            if r.status >= 300:
+                continue
+            record = r.body.get("NoxFinansInvoice") if isinstance(r.body, dict) else None
+            detail = ""
+            if isinstance(record, dict):
+                detail = f" invoice {record.get('InvoiceNumber')} service {record.get('Service')}"
+            elif isinstance(r.body, dict) and isinstance(r.body.get("Invoice"), dict):
+                comments = str(r.body["Invoice"].get("Comments", "")).strip().splitlines()
+                detail = f" Comments: {comments[-1][:70]}" if comments else ""
+            lines.append(f"{r.method} {r.path}{detail}")
+        return lines
 
     def received(self, method: str | None = None, path_contains: str = "") -> list[Received]:
         """The push requests (writes, PDFs, Finans) the sandbox answered, in order."""

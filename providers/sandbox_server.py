@@ -1,0 +1,19 @@
+"""The HTTP server every sandbox runs on: threaded, local, and quiet about clients that vanish."""
+
+from __future__ import annotations
+
+import sys
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-request (the crash-safety tests do that on purpose) resets its
+        # connection; that is the client's business, not a sandbox error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)

@@ -1,0 +1,28 @@
+"""A handful of SIGKILL trials from benchmarks/crash.py (the full 50-trial run is a benchmark)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("aiosmtpd")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import crash  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sigkill_at_random_points_delivers_every_action_exactly_once(tmp_path: Path) -> None:
+    refused, span = crash.baseline()
+    assert span > 0
+    rng = random.Random(20261123)
+    for n in range(3):
+        folder = tmp_path / f"trial{n}"
+        folder.mkdir()
+        trial = crash.run_trial(rng, 2, folder, refused, span)
+        assert trial.planned > 10
+        assert trial.ok, trial.problems
