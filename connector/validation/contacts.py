@@ -37,7 +37,7 @@ def _plain(address: str) -> bool:
         return False
     if domain.rpartition(".")[2] in _SPECIAL:
         return False
-    return not any(("." + domain).endswith(n) for n in _SPECIAL_MULTI)
+    return not ("." + domain).endswith(_SPECIAL_MULTI)
 
 
 @lru_cache(maxsize=65536)

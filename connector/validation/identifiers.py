@@ -176,26 +176,29 @@ class NoFodselsnummer(_Identifier):
         return len(n) == 11 and n.isdigit() and int(n[2:4]) > 80
 
     def validate(self, number: str, *, allow_test: bool = False) -> str:
+        return self._check(number, allow_test)[0]
+
+    def birth_date(self, number: str, *, allow_test: bool = False) -> date:
+        return self._check(number, allow_test)[1]
+
+    def _check(self, number: str, allow_test: bool) -> tuple[str, date]:
+        """stdnum's validation steps (its own functions, in its order), keeping the birth date
+        it works out so that it is computed once per number."""
         n = number if len(number) == 11 and number.isdigit() else self.compact(number)
-        if not self._synthetic(n):
-            try:
-                return _no_fnr.validate(n)
-            except InvalidComponent as exc:
-                if n[:1] in "89":
-                    raise InvalidComponent(
-                        "is an FH-number (a health-sector help number), not a national id"
-                    ) from exc
-                raise InvalidComponent("does not contain a valid birth date") from exc
-        if not allow_test:
+        if len(n) != 11:
+            raise InvalidLength()
+        if not (n.isdigit() and n.isascii()):
+            raise InvalidFormat()
+        if self._synthetic(n) and not allow_test:
             raise InvalidComponent(
                 "is a synthetic test id (month + 80, Skatteetaten's test register)"
             )
-        # stdnum's check digits on the number as given; its birth date with the month restored.
         if n[9] != _no_fnr.calc_check_digit1(n) or n[10] != _no_fnr.calc_check_digit2(n):
             raise InvalidChecksum()
-        if self._born(n) > date.today():
+        born = self._born(n)
+        if born > date.today():
             raise InvalidComponent("has a birth date in the future")
-        return n
+        return n, born
 
     def _born(self, n: str) -> date:
         if self._synthetic(n):
@@ -203,10 +206,11 @@ class NoFodselsnummer(_Identifier):
         try:
             return _no_fnr.get_birth_date(n)
         except InvalidComponent as exc:
+            if n[:1] in "89":
+                raise InvalidComponent(
+                    "is an FH-number (a health-sector help number), not a national id"
+                ) from exc
             raise InvalidComponent("does not contain a valid birth date") from exc
-
-    def birth_date(self, number: str, *, allow_test: bool = False) -> date:
-        return self._born(self.validate(number, allow_test=allow_test))
 
 
 class SePersonnummer(_Identifier):

@@ -200,27 +200,36 @@ class _Run:
             out.append(Finding.of(c, "address.city.mismatch", f + "city", msg))
 
     def _contacts(self, c: Customer, region: str, out: list[Finding]) -> None:
-        emails = [("email", c.email)] + [
-            (f"contact_persons[{n}].email", p.email) for n, p in enumerate(c.contact_persons)
-        ]
-        present = [(field, e.strip()) for field, e in emails if e and e.strip()]
-        if not (c.email and c.email.strip()):
+        # Field names are built only for what is reported: this runs for every customer.
+        email = c.email.strip() if c.email else ""
+        people = c.contact_persons
+        if not email:
             msg = "no e-mail address for invoices"
-            if present:
+            if any(p.email and p.email.strip() for p in people):
                 msg += " (a contact person has one)"
             out.append(Finding.of(c, "email.missing", "email", msg))
-        for field, email in present:
-            problem = email_problem(email)
-            if problem:
-                msg = f"e-mail {email} is not valid: {problem}"
-                out.append(Finding.of(c, "email.invalid", field, msg))
-        phones = [("phone", c.phone)] + [
-            (f"contact_persons[{n}].phone", p.phone) for n, p in enumerate(c.contact_persons)
-        ]
-        for field, phone in phones:
-            if phone and phone.strip() and not phone_ok(phone.strip(), region):
-                msg = f"phone {phone} is not a valid number for {region}"
-                out.append(Finding.of(c, "phone.invalid", field, msg))
+        else:
+            self._email(c, "email", email, out)
+        for n, p in enumerate(people):
+            if p.email and p.email.strip():
+                self._email(c, f"contact_persons[{n}].email", p.email.strip(), out)
+        if c.phone and c.phone.strip():
+            self._phone(c, "phone", c.phone, region, out)
+        for n, p in enumerate(people):
+            if p.phone and p.phone.strip():
+                self._phone(c, f"contact_persons[{n}].phone", p.phone, region, out)
+
+    @staticmethod
+    def _email(c: Customer, field: str, email: str, out: list[Finding]) -> None:
+        problem = email_problem(email)
+        if problem:
+            out.append(Finding.of(c, "email.invalid", field, f"e-mail {email} is not valid: {problem}"))
+
+    @staticmethod
+    def _phone(c: Customer, field: str, phone: str, region: str, out: list[Finding]) -> None:
+        if not phone_ok(phone.strip(), region):
+            msg = f"phone {phone} is not a valid number for {region}"
+            out.append(Finding.of(c, "phone.invalid", field, msg))
 
     # --- across customers --------------------------------------------------------------------
 
