@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument(
+        "--lists-only", action="store_true",
+        help="Fortnox: page the lists without the per-record detail reads (paging throughput)",
+    )
+    parser.add_argument(
         "--all", action="store_true",
         help="pull every invoice (as a sync with an old cursor does), not only the open ones",
     )
@@ -65,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             store = open_store(f"sqlite:///{Path(folder) / 'bench.db'}")
             factory = registry()[args.provider]
             provider: Any = factory.create(tenant, credentials, lock=store.advisory_lock)
+            if args.lists_only:
+                provider.customer_details = provider.invoice_details = False
             if args.all:
                 store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
                 store.set_cursor(tenant.name, "invoices", "1970-01-02T00:00:00+00:00")

@@ -297,6 +297,8 @@ def cmd_auth(args: argparse.Namespace, config: Config) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "daemon":
+        args.verbose = max(args.verbose, 1)  # a daemon logs one line per cycle and per action
     setup_logging(args.verbose, args.log_json)
     try:
         if args.command == "demo":

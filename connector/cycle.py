@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from connector.checks import CheckResult, check_tenant, postcode_register, registry_client
 from connector.config import TenantConfig
-from connector.planning import decide_one, plan_tenant
+from connector.planning import PlanContext
 from connector.policy import Decision
 from connector.pushing import Pusher, PushReport
 from connector.store import Store
@@ -72,14 +72,15 @@ def run_cycle(
         log.warning("%s: %s", tenant.name, note)
     if synced.run_id is not None:
         store.set_run_notes(synced.run_id, result.checks.notes)
-    result.decisions = plan_tenant(tenant, store, today)
+    context = PlanContext.load(tenant, store, today)
+    result.decisions = context.plan(store.invoices(tenant.name, open_only=True))
     if push:
         pusher = Pusher(
             tenant=tenant,
             provider=provider,
             store=store,
             today=today,
-            replan=lambda invoice: decide_one(tenant, store, invoice, today),
+            replan=context.decide,
             channel=channel,
             stop=stop,
         )

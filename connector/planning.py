@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from connector.config import TenantConfig
-from connector.models import ActionStage, ActionState, Invoice
-from connector.policy import Decision, PolicySettings, TakenAction, decide, plan
+from connector.models import ActionStage, ActionState, Customer, Invoice, Note, ReminderAction
+from connector.policy import Decision, PolicySettings, TakenAction, plan
 from connector.store import Store
 
 
@@ -36,43 +37,54 @@ def blocking(store: Store, tenant: str) -> dict[str, dict[ActionStage, Sequence[
     return {cid: dict(stages) for cid, stages in out.items()}
 
 
-def plan_tenant(tenant: TenantConfig, store: Store, today: date) -> list[Decision]:
-    customers = {c.provider_id: c for c in store.customers(tenant.name)}
-    return plan(
-        store.invoices(tenant.name, open_only=True),
-        tenant=tenant.name,
-        country=tenant.country,
-        settings=tenant_policy(tenant, today),
-        today=today,
-        customers=customers,
-        history=history(store, tenant.name),
-        notes=store.notes(tenant.name),
-        blocking=blocking(store, tenant.name),
-    )
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything but the invoices that a tenant's decisions depend on, read from the store
+    once per cycle (so a decision right before each push costs no store scan)."""
 
+    tenant: TenantConfig
+    today: date
+    settings: PolicySettings
+    customers: dict[str, Customer]
+    history: dict[str, list[TakenAction]]
+    notes: list[Note]
+    blocking: dict[str, dict[ActionStage, Sequence[str]]]
 
-def decide_one(tenant: TenantConfig, store: Store, invoice: Invoice, today: date) -> Decision:
-    """The decision for one invoice with fresh facts (right before a push)."""
-    customer = store.customer(tenant.name, invoice.customer_id) if invoice.customer_id else None
-    notes = [
-        n
-        for n in store.notes(tenant.name)
-        if n.invoice_id == invoice.provider_id
-        or (
-            n.invoice_id is None
-            and n.customer_id is not None
-            and n.customer_id == invoice.customer_id
+    @classmethod
+    def load(cls, tenant: TenantConfig, store: Store, today: date) -> PlanContext:
+        return cls(
+            tenant=tenant,
+            today=today,
+            settings=tenant_policy(tenant, today),
+            customers={c.provider_id: c for c in store.customers(tenant.name)},
+            history=history(store, tenant.name),
+            notes=store.notes(tenant.name),
+            blocking=blocking(store, tenant.name),
         )
-    ]
-    blocked = blocking(store, tenant.name).get(invoice.customer_id or "", {})
-    return decide(
-        invoice,
-        tenant=tenant.name,
-        country=tenant.country,
-        settings=tenant_policy(tenant, today),
-        today=today,
-        customer=customer,
-        history=history(store, tenant.name).get(invoice.provider_id, []),
-        notes=notes,
-        blocking=blocked,
-    )
+
+    def plan(self, invoices: Iterable[Invoice]) -> list[Decision]:
+        return plan(
+            invoices,
+            tenant=self.tenant.name,
+            country=self.tenant.country,
+            settings=self.settings,
+            today=self.today,
+            customers=self.customers,
+            history=self.history,
+            notes=self.notes,
+            blocking=self.blocking,
+        )
+
+    def decide(self, invoice: Invoice, pending: ReminderAction | None = None) -> Decision:
+        """The decision for one invoice with fresh facts (right before a push). ``pending``:
+        the action about to be pushed, which the history must not already count as taken."""
+        taken = self.history.get(invoice.provider_id, [])
+        if pending is not None:
+            taken = [
+                t for t in taken if (t.stage, t.sequence) != (pending.stage, pending.sequence)
+            ]
+        return replace(self, history={invoice.provider_id: taken}).plan([invoice])[0]
+
+
+def plan_tenant(tenant: TenantConfig, store: Store, today: date) -> list[Decision]:
+    return PlanContext.load(tenant, store, today).plan(store.invoices(tenant.name, open_only=True))

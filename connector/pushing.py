@@ -54,7 +54,9 @@ class PushReport:
         )
 
 
-Replan = Callable[[Invoice], Decision]
+# The policy asked again for one invoice with fresh facts, the action about to go out excluded
+# from its history.
+Replan = Callable[[Invoice, ReminderAction], Decision]
 
 
 @dataclass
@@ -144,12 +146,12 @@ class Pusher:
             reason = f"invoice {invoice.number} is {invoice.status.value} (outstanding {invoice.outstanding})"
             self._skip(action, reason, journalled=journalled)
             return None
-        if invoice.outstanding == action.outstanding:
-            return action, invoice
-        decision = self.replan(invoice)
+        # Decide again on the fresh facts: a changed balance, Fortnox's own reminder, a
+        # hand-over to Fortnox Finans... anything the provider changed since the pull.
+        decision = self.replan(invoice, action)
         again = decision.action
         if again is None or again.stage is not action.stage or again.sequence != action.sequence:
-            reason = f"balance changed to {invoice.outstanding}: {decision.reason}"
+            reason = f"fresh facts: {decision.reason}"
             self._skip(action, reason, journalled=journalled)
             return None
         if journalled:

@@ -99,8 +99,11 @@ def decisions(*actions: ReminderAction) -> list[Decision]:
 
 
 def pusher(store: SqliteStore, provider: FakeProvider, replan=None) -> Pusher:  # type: ignore[no-untyped-def]
+    def same_plan(inv: Invoice, pending: ReminderAction) -> Decision:  # the policy, asked again, agrees
+        return Decision(inv, Outcome.ACTION, "due", action(inv.provider_id, customer=inv.customer_id or "", outstanding=str(inv.outstanding)))
+
     return Pusher(tenant=TENANT, provider=provider, store=store, today=TODAY,  # type: ignore[arg-type]
-                  replan=replan or (lambda inv: pytest.fail("unexpected replan")))
+                  replan=replan or same_plan)
 
 
 def states(store: SqliteStore) -> dict[str, ActionState]:
@@ -138,7 +141,7 @@ def test_paid_before_push_is_skipped_and_logged(store: SqliteStore) -> None:
 def test_part_payment_is_planned_again_with_the_fresh_balance(store: SqliteStore) -> None:
     provider = FakeProvider({"1": invoice("1", outstanding="400.00")})
     replanned = action("1", outstanding="400.00")
-    p = pusher(store, provider, replan=lambda inv: Decision(inv, Outcome.ACTION, "due", replanned))
+    p = pusher(store, provider, replan=lambda inv, _a: Decision(inv, Outcome.ACTION, "due", replanned))
     p.run(decisions(action("1")))
     assert provider.letters[0].actions[0].outstanding == Decimal("400.00")
 
@@ -170,6 +173,15 @@ def test_pending_without_trace_is_pushed_once(store: SqliteStore) -> None:
     report = pusher(store, provider).run(decisions(action("1")))
     assert provider.delivered == ["t:1:reminder:1"]
     assert report.done == ["t:1:reminder:1"]
+
+
+def test_fresh_facts_that_change_the_decision_skip_the_push(store: SqliteStore) -> None:
+    provider = FakeProvider({"1": invoice("1")})
+    second = lambda inv, _a: Decision(inv, Outcome.SECOND_SENDER, "the accounting system sent its own reminder")  # noqa: E731
+    report = pusher(store, provider, replan=second).run(decisions(action("1")))
+    assert provider.letters == [] and report.skipped == ["t:1:reminder:1"]
+    entry = next(iter(store.journal("t")))
+    assert entry.state is ActionState.SKIPPED and "own reminder" in (entry.message or "")
 
 
 def test_failed_actions_are_retried_a_bounded_number_of_times(store: SqliteStore) -> None:
