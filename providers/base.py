@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from connector.models import ActionStage, Customer, Invoice, ReminderAction
+from mappings.errors import MappingError
 
 ENTRY_POINT_GROUP = "kravsync.providers"
 log = logging.getLogger("kravsync.providers")
@@ -32,6 +33,19 @@ class RecordError:
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id}: {self.message}"
+
+
+M = TypeVar("M")
+
+
+def map_record(
+    kind: str, mapper: Callable[[dict[str, Any]], M], raw: dict[str, Any]
+) -> M | RecordError:
+    """``mapper(raw)``, or the record error that reports and skips it (never fatal)."""
+    try:
+        return mapper(raw)
+    except MappingError as exc:
+        return RecordError(kind, exc.record_id, exc.message)
 
 
 @dataclass(frozen=True)

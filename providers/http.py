@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -215,6 +215,9 @@ class RetryPolicy:
         )
 
 
+SINGLE_TRY = RetryPolicy(max_tries=1)
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and exc.retryable
 
@@ -250,6 +253,7 @@ class HttpClient:
         self._sleep = sleep
         self.requests_sent = 0
         self.rate_limited = 0
+        self._count_lock = threading.Lock()
 
     def close(self) -> None:
         self.session.close()
@@ -268,13 +272,16 @@ class HttpClient:
         data: Any = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> T:
         """Send one request under the retry rule; ``parse`` runs inside it, so a body that does
-        not parse is retried like a 5xx."""
+        not parse is retried like a 5xx. ``retry`` overrides the client's policy for this call
+        (e.g. ``SINGLE_TRY`` for a write whose evidence the caller checks before repeating it)."""
+        policy = retry or self.retry
         retrying = Retrying(
-            stop=stop_after_attempt(self.retry.max_tries),
+            stop=stop_after_attempt(policy.max_tries),
             retry=retry_if_exception(_is_retryable),
-            wait=self.retry.wait,
+            wait=policy.wait,
             sleep=self._sleep,
             reraise=True,
         )
@@ -335,21 +342,9 @@ class HttpClient:
         url = self.url(path)
         started = time.monotonic()
         try:
-            if self.limiter is not None:
-                with self.limiter.slot():
+            with self.limiter.slot() if self.limiter is not None else nullcontext():
+                with self._count_lock:
                     self.requests_sent += 1
-                    response = self.session.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json_payload,
-                        data=data,
-                        files=files,
-                        headers=all_headers,
-                        timeout=self.timeout,
-                    )
-            else:
-                self.requests_sent += 1
                 response = self.session.request(
                     method,
                     url,
@@ -393,7 +388,8 @@ class HttpClient:
         if status == 401 or status == 403:
             raise self._error(AuthError, response, "not authorised")
         if status == 429:
-            self.rate_limited += 1
+            with self._count_lock:
+                self.rate_limited += 1
             raise self._error(RateLimitedError, response, "rate limited")
         if status >= 500:
             raise self._error(ServerError, response, "server error")

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.store.migrations import MIGRATIONS
 from connector.store.records import RecordsMixin
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class LockTimeout(Exception):
@@ -227,15 +231,12 @@ class SqliteStore(RecordsMixin):
         for row in cur:
             yield Customer.model_validate_json(row["data"])
 
+    def _one(self, model: type[M], table: str, where: str, params: tuple[Any, ...]) -> M | None:
+        row = self._conn().execute(f"SELECT data FROM {table} WHERE {where}", params).fetchone()
+        return model.model_validate_json(row["data"]) if row else None
+
     def customer(self, tenant: str, provider_id: str) -> Customer | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT data FROM customers WHERE tenant=? AND provider_id=?", (tenant, provider_id)
-            )
-            .fetchone()
-        )
-        return Customer.model_validate_json(row["data"]) if row else None
+        return self._one(Customer, "customers", "tenant=? AND provider_id=?", (tenant, provider_id))
 
     def invoices(self, tenant: str, *, open_only: bool = False) -> Iterator[Invoice]:
         sql = "SELECT data FROM invoices WHERE tenant=?"
@@ -246,26 +247,13 @@ class SqliteStore(RecordsMixin):
             yield Invoice.model_validate_json(row["data"])
 
     def invoice(self, tenant: str, provider_id: str) -> Invoice | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT data FROM invoices WHERE tenant=? AND provider_id=?", (tenant, provider_id)
-            )
-            .fetchone()
-        )
-        return Invoice.model_validate_json(row["data"]) if row else None
+        return self._one(Invoice, "invoices", "tenant=? AND provider_id=?", (tenant, provider_id))
 
     def find_invoice(self, tenant: str, ref: str) -> Invoice | None:
         """An invoice by provider id or by invoice number (what a user types)."""
-        found = self.invoice(tenant, ref)
-        if found:
-            return found
-        row = (
-            self._conn()
-            .execute("SELECT data FROM invoices WHERE tenant=? AND number=?", (tenant, ref))
-            .fetchone()
+        return self.invoice(tenant, ref) or self._one(
+            Invoice, "invoices", "tenant=? AND number=?", (tenant, ref)
         )
-        return Invoice.model_validate_json(row["data"]) if row else None
 
     def open_invoice_ids(self, tenant: str) -> set[str]:
         cur = self._conn().execute(
@@ -328,15 +316,9 @@ class SqliteStore(RecordsMixin):
 
     def find_customer(self, tenant: str, ref: str) -> Customer | None:
         """A customer by provider id or customer number (what a user types)."""
-        found = self.customer(tenant, ref)
-        if found:
-            return found
-        row = (
-            self._conn()
-            .execute("SELECT data FROM customers WHERE tenant=? AND number=?", (tenant, ref))
-            .fetchone()
+        return self.customer(tenant, ref) or self._one(
+            Customer, "customers", "tenant=? AND number=?", (tenant, ref)
         )
-        return Customer.model_validate_json(row["data"]) if row else None
 
     def record_error(self, run_id: int, kind: str, record_id: str, message: str) -> None:
         with self.transaction() as tx:

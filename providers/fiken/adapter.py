@@ -9,8 +9,7 @@ from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fiken as mapping
-from mappings.errors import MappingError
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
+from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
 from providers.fiken.client import FikenClient
 from providers.fiken.push import FEE_INCOME_ACCOUNT, ROUTE, FikenPush
 
@@ -42,10 +41,7 @@ class FikenProvider:
         params = {"customer": "true", **self._since(since)}
         for page in self.client.contacts(params):
             for raw in page:
-                try:
-                    yield mapping.customer(raw)
-                except MappingError as exc:
-                    yield RecordError("customer", exc.record_id, exc.message)
+                yield map_record("customer", mapping.customer, raw)
 
     def iter_invoices(
         self, since: datetime | None, open_only: bool
@@ -55,10 +51,7 @@ class FikenProvider:
             params["settled"] = "false"
         for page in self.client.invoices(params):
             for raw in page:
-                try:
-                    yield mapping.invoice(raw)
-                except MappingError as exc:
-                    yield RecordError("invoice", exc.record_id, exc.message)
+                yield map_record("invoice", mapping.invoice, raw)
 
     def get_invoice(self, provider_id: str) -> Invoice:
         return mapping.invoice(self.client.invoice(provider_id))
@@ -79,4 +72,4 @@ class FikenProvider:
 
     @property
     def requests_sent(self) -> int:
-        return self.client.http.requests_sent + self.client.writes.requests_sent
+        return self.client.http.requests_sent

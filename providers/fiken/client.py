@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import requests
 
-from providers.http import HttpClient, Page, RateLimiter, RetryPolicy, iter_pages, json_body
+from providers.http import SINGLE_TRY, HttpClient, Page, RateLimiter, iter_pages, json_body
+
+T = TypeVar("T")
 
 BASE_URL = "https://api.fiken.no/api/v2"
 TOKEN_URL = "https://fiken.no/oauth/token"
@@ -57,14 +58,6 @@ def error_message(response: requests.Response) -> str | None:
     return None
 
 
-def single_try(http: HttpClient) -> HttpClient:
-    """``http`` (same session, auth and limiter) without retries, for writes: a write that failed
-    may still have happened, so the caller looks for its evidence before trying again."""
-    clone = copy.copy(http)
-    clone.retry = RetryPolicy(max_tries=1)
-    return clone
-
-
 def _location(response: requests.Response) -> str | None:
     return response.headers.get("Location")
 
@@ -72,9 +65,15 @@ def _location(response: requests.Response) -> str | None:
 class FikenClient:
     def __init__(self, http: HttpClient, company: str, page_size: int = PAGE_SIZE) -> None:
         self.http = http
-        self.writes = single_try(http)
         self.company = company
         self.paginator = FikenPaginator(page_size)
+
+    def _write(
+        self, method: str, path: str, parse: Callable[[requests.Response], T], **kwargs: Any
+    ) -> T:
+        """A write is sent once: one that failed may still have happened, so the push route looks
+        for its evidence before trying again (never the blind retry reads get)."""
+        return self.http.call(method, path, parse, retry=SINGLE_TRY, **kwargs)
 
     def _path(self, resource: str) -> str:
         return f"/companies/{self.company}/{resource}"
@@ -105,10 +104,10 @@ class FikenClient:
         path = self._path("bankAccounts")
         return [row for page in iter_pages(self.http, path, {}, self.paginator) for row in page]
 
-    # --- writes: one try each (see single_try); a 2xx answer's Location, if any ---------------
+    # --- writes: one try each (see _write); a 2xx answer's Location, if any -------------------
 
     def add_invoice_attachment(self, invoice_id: str, filename: str, content: bytes) -> str | None:
-        return self.writes.call(
+        return self._write(
             "POST",
             self._path(f"invoices/{invoice_id}/attachments"),
             _location,
@@ -119,7 +118,7 @@ class FikenClient:
     def add_contact_attachment(
         self, contact_id: str, filename: str, content: bytes, comment: str
     ) -> str | None:
-        return self.writes.call(
+        return self._write(
             "POST",
             self._path(f"contacts/{contact_id}/attachments"),
             _location,
@@ -129,10 +128,8 @@ class FikenClient:
 
     def send_invoice(self, request: Mapping[str, Any]) -> None:
         """``POST /invoices/send`` (``sendInvoiceRequest``)."""
-        self.writes.call("POST", self._path("invoices/send"), _location, json_payload=request)
+        self._write("POST", self._path("invoices/send"), _location, json_payload=request)
 
     def create_invoice(self, request: Mapping[str, Any]) -> str | None:
         """``POST /invoices`` (``invoiceRequest``); the new invoice's URL."""
-        return self.writes.call(
-            "POST", self._path("invoices"), _location, json_payload=dict(request)
-        )
+        return self._write("POST", self._path("invoices"), _location, json_payload=dict(request))

@@ -20,7 +20,7 @@ handover; the agency's own case is outside Fiken).
 
 Each step looks for its own evidence before acting, so a push repeated after a crash completes
 what is missing and sends nothing twice. Writes are tried once by the transport
-(``FikenClient.writes``); after a retryable failure (5xx, timeout, 429) the step looks for its
+(``FikenClient._write``); after a retryable failure (5xx, timeout, 429) the step looks for its
 evidence again and acts again only when there is none: a lost response never becomes a second
 sending. A 4xx refusal raises ``ClientError``.
 """

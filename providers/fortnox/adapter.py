@@ -16,8 +16,7 @@ from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fortnox as mapping
-from mappings.errors import MappingError
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
+from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
 from providers.fortnox.client import STOCKHOLM, FortnoxClient, lastmodified
 from providers.fortnox.push import FortnoxPush
 from providers.http import ClientError
@@ -92,10 +91,7 @@ class FortnoxProvider:
                 if isinstance(raw, Exception):
                     yield RecordError("customer", record_id, str(raw))
                     continue
-                try:
-                    yield mapping.customer(raw)
-                except MappingError as exc:
-                    yield RecordError("customer", exc.record_id, exc.message)
+                yield map_record("customer", mapping.customer, raw)
 
     def _wants_invoice_detail(self, row: dict[str, Any]) -> bool:
         if not self.invoice_details or not mapping.needs_detail(row):
@@ -117,10 +113,7 @@ class FortnoxProvider:
                 if isinstance(raw, Exception):
                     yield RecordError("invoice", str(listed.get("DocumentNumber")), str(raw))
                     continue
-                try:
-                    yield mapping.invoice(raw)
-                except MappingError as exc:
-                    yield RecordError("invoice", exc.record_id, exc.message)
+                yield map_record("invoice", mapping.invoice, raw)
 
     def get_invoice(self, provider_id: str) -> Invoice:
         return mapping.invoice(self.client.invoice(provider_id))
