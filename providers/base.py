@@ -150,8 +150,17 @@ class Sandbox(Protocol):
 
     base_url: str
     token: str
+    # Where the customer and invoice lists live (path fragments), for fault injection in tests.
+    LIST_PATHS: dict[str, str]
 
     def start(self) -> Sandbox: ...
+
+    # inject(path_contains, *, status=, malformed=, times=, ...): the next matching requests fail.
+    inject: Callable[..., None]
+
+    def revoke(self) -> None:
+        """Revoked consent: every credential the sandbox issued stops working."""
+        ...
 
     def stop(self) -> None: ...
 

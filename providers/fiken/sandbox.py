@@ -238,6 +238,13 @@ class FikenSandbox:
             self._holds.append(hold)
         return hold
 
+    # What the shared provider contract test injects faults into.
+    LIST_PATHS = {"customers": "/contacts", "invoices": "/invoices"}
+
+    def revoke(self) -> None:
+        """Revoked consent: every credential stops working (see :meth:`revoke_token`)."""
+        self.revoke_token()
+
     def revoke_token(self) -> None:
         """Every token (personal and OAuth) stops working: each API call gets 401."""
         self._token_revoked = True

@@ -195,6 +195,9 @@ class FortnoxSandbox:
                 )
             )
 
+    # What the shared provider contract test injects faults into.
+    LIST_PATHS = {"customers": "/3/customers", "invoices": "/3/invoices"}
+
     def revoke(self) -> None:
         """The customer revoked consent: every token and refresh token stops working."""
         with self._lock:
