@@ -155,8 +155,11 @@ class Sandbox(Protocol):
 
     def start(self) -> Sandbox: ...
 
-    # inject(path_contains, *, status=, malformed=, times=, ...): the next matching requests fail.
-    inject: Callable[..., None]
+    @property
+    def inject(self) -> Callable[..., None]:
+        """``inject(path_contains, *, status=, malformed=, times=, ...)``: the next matching
+        requests fail that way."""
+        ...
 
     def revoke(self) -> None:
         """Revoked consent: every credential the sandbox issued stops working."""
