@@ -4,8 +4,9 @@
 
 Each trial starts fresh sandboxes (Fiken; Fortnox with Fortnox Finans and a local SMTP server for
 the invoices Finans does not take) and a fresh store, asks `kravsync plan` what should be sent,
-then runs `kravsync sync` with pushing on and kills it with SIGKILL after a random delay, up to
-``--kills`` times, before a last run that is left to finish. It then counts what the sandboxes
+then runs `kravsync sync` with pushing on and kills it with SIGKILL, up to ``--kills`` times (at
+a random moment, or right as the sandboxes receive a random push request), before a last run
+that is left to finish. It then counts what the sandboxes
 received: every planned action must have been delivered exactly once (no duplicates, none lost)
 and be ``done`` in the journal. Exit status 1 when any trial fails.
 """
@@ -39,12 +40,13 @@ TODAY = date(2026, 11, 23)
 
 @dataclass
 class Trial:
-    kills: list[float] = field(default_factory=list)
+    kills: list[str] = field(default_factory=list)
     planned: int = 0
     problems: list[str] = field(default_factory=list)
     runs: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)
     last_run_seconds: float = 0.0
+    push_requests: int = 0
 
     @property
     def ok(self) -> bool:
@@ -165,12 +167,18 @@ def deliveries(
     return seen
 
 
+def push_requests(fiken: FikenSandbox, fortnox: FortnoxSandbox, smtp: SmtpSink) -> int:
+    """Push requests the sandboxes received so far (writes, Finans, PDFs, e-mails)."""
+    return len(fiken.received) + len(fortnox.received()) + len(smtp.messages)
+
+
 def run_trial(
     rng: random.Random,
     kills: int,
     workdir: Path,
     refused: frozenset[str] = frozenset(),
     span: float = 4.0,
+    writes: int = 40,
 ) -> Trial:
     """One trial; ``refused``: actions the providers refuse even without a crash (their data
     is wrong), which must end ``failed`` and undelivered."""
@@ -185,23 +193,36 @@ def run_trial(
         env = {**os.environ, "CRASH_FIKEN": "crash-fiken", "CRASH_FORTNOX": fortnox.demo_secret()}
         plan = planned_actions(config, env)
         trial.planned = len(plan)
-        # Kill points are spread over a typical run (imports, pull, checks, then the pushes).
+        # Half the kills land at a random moment of the run (imports, pull, checks, pushes), half
+        # right when the sandboxes have received the k-th push request (k at random), which puts
+        # them between a provider call and the journal's record of it.
         for _ in range(kills):
-            delay = rng.uniform(0.2, span)
             proc = subprocess.Popen(_cli(config, env, "sync", "--today", TODAY.isoformat()), env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             trial.runs += 1
-            try:
-                proc.wait(delay)
-            except subprocess.TimeoutExpired:
+            if rng.random() < 0.5:
+                delay = rng.uniform(0.2, span)
+                point = f"{delay:.2f}s"
+                deadline = time.monotonic() + delay
+                target = None
+            else:
+                target = push_requests(fiken, fortnox, smtp) + rng.randint(1, max(1, writes))
+                point = f"request #{target}"
+                deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if target is not None and push_requests(fiken, fortnox, smtp) >= target:
+                    break
+                time.sleep(0.0005)
+            if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                proc.wait(30)
-                trial.kills.append(round(delay, 2))
+                trial.kills.append(point)
+            proc.wait(30)
         began = time.monotonic()
         final = subprocess.run(_cli(config, env, "sync", "--today", TODAY.isoformat()), env=env,
                                capture_output=True, text=True, timeout=300)
         trial.runs += 1
         trial.last_run_seconds = time.monotonic() - began
+        trial.push_requests = push_requests(fiken, fortnox, smtp)
         if final.returncode != 0:
             trial.problems.append(f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}")
         store = SqliteStore(str(workdir / "state.db"))
@@ -225,13 +246,13 @@ def run_trial(
     return trial
 
 
-def baseline() -> tuple[frozenset[str], float]:
+def baseline() -> tuple[frozenset[str], float, int]:
     """What an uninterrupted run refuses (e.g. Fortnox Finans: an invoice without an address),
-    and how long its pushing sync takes (kills are spread over that span)."""
+    how long its pushing sync takes and how many push requests it makes (the kill ranges)."""
     with tempfile.TemporaryDirectory(prefix="kravsync-crash-") as folder:
         trial = run_trial(random.Random(0), 0, Path(folder))
     refused = frozenset(k for k, state in trial.outcomes.items() if state == "failed")
-    return refused, trial.last_run_seconds
+    return refused, trial.last_run_seconds, trial.push_requests
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,17 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     failed = 0
     started = time.monotonic()
-    refused, span = baseline()
+    refused, span, writes = baseline()
     print(
-        f"baseline (no crash): a pushing sync takes {span:.1f} s; {len(refused)} action(s) "
-        f"refused by the provider: {sorted(refused)}"
+        f"baseline (no crash): a pushing sync takes {span:.1f} s and makes {writes} push requests; "
+        f"{len(refused)} action(s) refused by the provider: {sorted(refused)}"
     )
     for n in range(1, args.trials + 1):
         with tempfile.TemporaryDirectory(prefix="kravsync-crash-") as folder:
-            trial = run_trial(rng, args.kills, Path(folder), refused, span)
+            trial = run_trial(rng, args.kills, Path(folder), refused, span, writes)
         failed += not trial.ok
         status = "ok" if trial.ok else "FAILED: " + "; ".join(trial.problems[:5])
-        print(f"trial {n:3d}: {trial.planned} planned, killed at {trial.kills} s, {trial.runs} runs: {status}", flush=True)
+        print(f"trial {n:3d}: {trial.planned} planned, killed at {trial.kills}, {trial.runs} runs: {status}", flush=True)
     elapsed = time.monotonic() - started
     print(f"{args.trials - failed} of {args.trials} trials delivered every planned action exactly once ({elapsed:.0f} s)")
     return 1 if failed else 0

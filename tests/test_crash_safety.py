@@ -17,12 +17,12 @@ pytestmark = pytest.mark.e2e
 
 
 def test_sigkill_at_random_points_delivers_every_action_exactly_once(tmp_path: Path) -> None:
-    refused, span = crash.baseline()
-    assert span > 0
+    refused, span, writes = crash.baseline()
+    assert span > 0 and writes > 20
     rng = random.Random(20261123)
     for n in range(3):
         folder = tmp_path / f"trial{n}"
         folder.mkdir()
-        trial = crash.run_trial(rng, 2, folder, refused, span)
+        trial = crash.run_trial(rng, 2, folder, refused, span, writes)
         assert trial.planned > 10
         assert trial.ok, trial.problems
