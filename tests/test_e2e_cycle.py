@@ -264,3 +264,19 @@ def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:
     assert "the fiken sandbox received" in text and "invoices/send" in text
     assert "POST /3/noxfinansinvoices invoice" in text
     assert "kravsync's own e-mail channel sent 1 message(s)" in text
+
+
+def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config, "sync", "--today", TODAY.isoformat()) == 0  # a new tenant: plan only
+    assert sandbox.received == []
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'credentials = "env:FIKEN_CYCLE_TOKEN"', 'credentials = "env:FIKEN_CYCLE_TOKEN"\npush = true'), encoding="utf-8")
+    assert run(config, "sync", "--dry-run", "--today", TODAY.isoformat()) == 0
+    assert sandbox.received == []
+    capsys.readouterr()
+    assert run(config, "sync", "--today", TODAY.isoformat()) == 0
+    out = capsys.readouterr().out
+    assert "pushed:" in out and sandbox.sent_invoices()
+    sent = len(sandbox.sent_invoices())
+    assert run(config, "sync", "--today", TODAY.isoformat()) == 0  # the same day again: nothing twice
+    assert len(sandbox.sent_invoices()) == sent
