@@ -79,6 +79,36 @@ def password_for(
     return found
 
 
+def build_message(
+    *,
+    from_address: str,
+    to: str,
+    subject: str,
+    text: str,
+    attachments: Sequence[tuple[str, bytes, str]],
+    message_id: str,
+    reply_to: str | None = None,
+) -> EmailMessage:
+    """One letter as an e-mail: UTF-8 text, PDF attachments, a Message-ID derived from the
+    letter's key and ``X-Kravsync-Letter`` naming the journalled actions it carries."""
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = from_address
+    msg["To"] = ", ".join(recipients(to))
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(message_id)
+    msg["X-Kravsync-Letter"] = message_id
+    msg.set_content(text, charset="utf-8", cte="quoted-printable")
+    for filename, content, mime in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(
+            content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
+        )
+    return msg
+
+
 class SmtpChannel:
     """``MessageChannel`` over SMTP: STARTTLS (587), implicit TLS (465) or none (tests only)."""
 
@@ -108,22 +138,15 @@ class SmtpChannel:
         attachments: Sequence[tuple[str, bytes, str]],
         message_id: str,
     ) -> EmailMessage:
-        msg = EmailMessage(policy=SMTP_POLICY)
-        msg["From"] = self.settings.from_address
-        msg["To"] = ", ".join(recipients(to))
-        if self.settings.reply_to:
-            msg["Reply-To"] = self.settings.reply_to
-        msg["Subject"] = subject
-        msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = message_id_for(message_id)
-        msg["X-Kravsync-Letter"] = message_id  # which journalled actions this message carries
-        msg.set_content(text, charset="utf-8", cte="quoted-printable")
-        for filename, content, mime in attachments:
-            maintype, _, subtype = mime.partition("/")
-            msg.add_attachment(
-                content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
-            )
-        return msg
+        return build_message(
+            from_address=self.settings.from_address,
+            reply_to=self.settings.reply_to,
+            to=to,
+            subject=subject,
+            text=text,
+            attachments=attachments,
+            message_id=message_id,
+        )
 
     def send(
         self,

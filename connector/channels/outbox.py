@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
-from connector.channels.email import message_id_for
+from connector.channels.email import build_message
 
 
 class OutboxChannel:
@@ -31,18 +31,14 @@ class OutboxChannel:
         attachments: Sequence[tuple[str, bytes, str]],
         message_id: str,
     ) -> str:
-        msg = EmailMessage()
-        msg["From"] = self.from_address
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Message-ID"] = message_id_for(message_id)
-        msg["X-Kravsync-Letter"] = message_id
-        msg.set_content(text)
-        for filename, content, mime in attachments:
-            maintype, _, subtype = mime.partition("/")
-            msg.add_attachment(
-                content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
-            )
+        msg = build_message(
+            from_address=self.from_address,
+            to=to,
+            subject=subject,
+            text=text,
+            attachments=attachments,
+            message_id=message_id,
+        )
         with self._lock:
             self.sent.append(msg)
             path = self.folder / f"{len(self.sent):04d}.eml"
