@@ -16,6 +16,7 @@ from stdnum.no import fodselsnummer, orgnr
 from connector.models import Address, ContactPerson, Customer, CustomerKind
 from connector.validation import fixture_register, validate_customers
 from connector.validation.contacts import email_problem, phone_ok
+from connector.validation.postcodes import postcode_format_ok
 
 PLACES = (
     ("0150", "Oslo"), ("5003", "Bergen"), ("7011", "Trondheim"), ("4006", "Stavanger"),
@@ -81,9 +82,11 @@ def main() -> None:
     register = fixture_register()
     settings = Settings()
     wall = cpu = 0.0
-    for _ in range(3):
+    for _ in range(5):
         email_problem.cache_clear()
         phone_ok.cache_clear()
+        postcode_format_ok.cache_clear()
+        register = fixture_register()  # a fresh register: no (postcode, city) answers kept
         start, start_cpu = time.perf_counter(), time.process_time()
         findings = validate_customers(
             customers, country="NO", settings=settings, postcodes=register, registry=None
@@ -92,7 +95,7 @@ def main() -> None:
         cpu = max(cpu, count / (time.process_time() - start_cpu))
     print(
         f"{count} customers, {len(findings)} findings: {wall:,.0f} customers/s wall clock, "
-        f"{cpu:,.0f} per CPU second (best of 3)"
+        f"{cpu:,.0f} per CPU second (best of 5)"
     )
 
 

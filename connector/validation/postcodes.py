@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -73,6 +74,7 @@ _FORMATS = {cc: re.compile(rx) for cc, (rx, _) in POSTCODE_FORMATS.items()}
 _PREFIX = re.compile(r"^([A-Z]{1,2})-\s*")
 
 
+@lru_cache(maxsize=65536)  # postcodes repeat across customers; their number is bounded
 def postcode_format_ok(postcode: str, country: str) -> bool | None:
     """Whether ``postcode`` has the form used in ``country``; None when that is not known.
 
@@ -126,6 +128,8 @@ class PostcodeRegister:
         self._entries = dict(entries)
         self.complete = complete
         self.source = source
+        # (postcode, city) → answer: customers cluster in few places, so this stays small.
+        self._matches: dict[tuple[str, str], bool | None] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -142,6 +146,14 @@ class PostcodeRegister:
         "Kristiansand" matches the register's "KRISTIANSAND S" (a one-letter district suffix),
         and "Tromso" or "Aalesund" match "TROMSØ" and "ÅLESUND" (æøå typed without them).
         """
+        key = (postcode, city)
+        if key not in self._matches:
+            if len(self._matches) > 100_000:
+                self._matches.clear()
+            self._matches[key] = self._city_matches(postcode, city)
+        return self._matches[key]
+
+    def _city_matches(self, postcode: str, city: str) -> bool | None:
         entry = self.lookup(postcode)
         if entry is None:
             return None
