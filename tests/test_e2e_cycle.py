@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,37 +17,6 @@ from providers.fiken.sandbox import FikenSandbox
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[FikenSandbox]:
-    with FikenSandbox(today=TODAY, token="cycle-token") as sb:
-        yield sb
-
-
-@pytest.fixture
-def config(tmp_path: Path, sandbox: FikenSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FIKEN_CYCLE_TOKEN", "cycle-token")
-    path = tmp_path / "kravsync.toml"
-    path.write_text(
-        f"""
-[store]
-url = "sqlite:///state.db"
-
-[[tenants]]
-name = "fjord"
-provider = "fiken"
-country = "NO"
-company = "{sandbox.company}"
-base_url = "{sandbox.base_url}"
-credentials = "env:FIKEN_CYCLE_TOKEN"
-
-[tenants.validation]
-postcode_register_source = "fixture"
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def run(config: Path, *args: str) -> int:
@@ -270,7 +238,7 @@ def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(config: Path,
     assert run(config, "sync", "--today", TODAY.isoformat()) == 0  # a new tenant: plan only
     assert sandbox.received == []
     config.write_text(config.read_text(encoding="utf-8").replace(
-        'credentials = "env:FIKEN_CYCLE_TOKEN"', 'credentials = "env:FIKEN_CYCLE_TOKEN"\npush = true'), encoding="utf-8")
+        'credentials = "env:FIKEN_E2E_TOKEN"', 'credentials = "env:FIKEN_E2E_TOKEN"\npush = true'), encoding="utf-8")
     assert run(config, "sync", "--dry-run", "--today", TODAY.isoformat()) == 0
     assert sandbox.received == []
     capsys.readouterr()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,34 +18,6 @@ from providers.fiken.sandbox import FikenSandbox
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[FikenSandbox]:
-    with FikenSandbox(today=TODAY, token="e2e-token") as sb:
-        yield sb
-
-
-@pytest.fixture
-def config(tmp_path: Path, sandbox: FikenSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FIKEN_E2E_TOKEN", "e2e-token")
-    path = tmp_path / "kravsync.toml"
-    path.write_text(
-        f"""
-[store]
-url = "sqlite:///state.db"
-
-[[tenants]]
-name = "fjord"
-provider = "fiken"
-country = "NO"
-company = "{sandbox.company}"
-base_url = "{sandbox.base_url}"
-credentials = "env:FIKEN_E2E_TOKEN"
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def store_of(config: Path) -> SqliteStore:

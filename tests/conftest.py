@@ -1,0 +1,78 @@
+"""Shared fixtures: a Fiken sandbox and a config file whose one tenant ("fjord") points at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from providers.fiken.sandbox import FikenSandbox
+
+TODAY = date(2026, 11, 23)
+TOKEN = "e2e-token"
+
+
+def fiken_config(path: Path, sandbox: FikenSandbox, *, token_env: str, extra: str = "") -> Path:
+    """Write a kravsync.toml with one Fiken tenant "fjord" on ``sandbox`` (token from env)."""
+    path.write_text(
+        f"""
+[store]
+url = "sqlite:///state.db"
+
+[[tenants]]
+name = "fjord"
+provider = "fiken"
+country = "NO"
+company = "{sandbox.company}"
+base_url = "{sandbox.base_url}"
+credentials = "env:{token_env}"
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def sandbox() -> Iterator[FikenSandbox]:
+    with FikenSandbox(today=TODAY, token=TOKEN) as sb:
+        yield sb
+
+
+@pytest.fixture
+def config(tmp_path: Path, sandbox: FikenSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config for the `sandbox` fixture; Norwegian postcodes from the shipped extract."""
+    monkeypatch.setenv("FIKEN_E2E_TOKEN", TOKEN)
+    return fiken_config(
+        tmp_path / "kravsync.toml",
+        sandbox,
+        token_env="FIKEN_E2E_TOKEN",
+        extra='\n[tenants.validation]\npostcode_register_source = "fixture"\n',
+    )
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "", None}
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the internet: name look-ups and connections off loopback fail loudly."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in _LOOPBACK and not str(host).startswith("127."):
+            raise OSError(f"test tried to reach {host!r}: no test touches the internet")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self, address):  # type: ignore[no-untyped-def]
+        host = address[0] if isinstance(address, tuple) else None
+        if isinstance(address, tuple) and host not in _LOOPBACK and not str(host).startswith("127."):
+            raise OSError(f"test tried to connect to {address!r}: no test touches the internet")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
