@@ -91,8 +91,11 @@ class TenantConfig(BaseModel):
     email: EmailSettings | None = None
     # Fortnox: the tenant has Fortnox Finans and wants reminders handed to it.
     fortnox_finans: bool = False
-    # The creditor as it appears on letters (defaults to what the provider reports).
+    # The creditor as it appears on letters: name (default: the tenant name), org number and the
+    # bank account customers pay to (printed with the KID/OCR of each invoice).
     creditor_name: str | None = None
+    creditor_org_number: str | None = None
+    creditor_account: str | None = None
 
     @field_validator("name")
     @classmethod

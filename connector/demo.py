@@ -42,8 +42,12 @@ def demo_tenant(provider: str, sandbox: Any, **extra: Any) -> TenantConfig:
 # The demo pushes (into the sandboxes and a local outbox): Fortnox hands SEK invoices to
 # Fortnox Finans, the rest goes through kravsync's own e-mail channel.
 DEMO_SETTINGS: dict[str, dict[str, Any]] = {
-    "fiken": {"creditor_name": "Nordlys Regnskap AS"},
-    "fortnox": {"fortnox_finans": True, "creditor_name": "Skogsgläntan Konsult AB"},
+    "fiken": {"creditor_name": "Nordlys Regnskap AS", "creditor_account": "1503.50.12348"},
+    "fortnox": {
+        "fortnox_finans": True,
+        "creditor_name": "Skogsgläntan Konsult AB",
+        "creditor_account": "Bankgiro 5050-1055",
+    },
 }
 
 

@@ -182,7 +182,12 @@ class Pusher:
         return render_letter(
             tenant=self.tenant.name,
             country=self.tenant.country,
-            creditor=self.creditor or Creditor(name=self.tenant.creditor_name or self.tenant.name),
+            creditor=self.creditor
+            or Creditor(
+                name=self.tenant.creditor_name or self.tenant.name,
+                org_number=self.tenant.creditor_org_number,
+                account=self.tenant.creditor_account,
+            ),
             customer=customer,
             stage=first.stage,
             currency=first.currency,
