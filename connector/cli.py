@@ -18,7 +18,6 @@ from connector.policy import PolicyError
 from connector.report import render as render_report
 from connector.runtime import (
     end_progress,
-    parse_today,
     run_tenant,
     setup_logging,
     terminal_progress,
@@ -27,7 +26,7 @@ from connector.secrets import CredentialError, credentials_for
 from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
 from connector.views import plan_json, plan_table, report_data
-from providers.base import get_factory, registry
+from providers.base import get_factory
 from providers.http import ProviderError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -327,8 +326,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-__all__ = ["main", "parse_today", "registry"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

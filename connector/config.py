@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from providers.base import get_factory, registry
+from providers.base import get_factory
 
 DEFAULT_CONFIG_NAME = "kravsync.toml"
 _TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -267,5 +267,4 @@ __all__ = [
     "ValidationSettings",
     "load_config",
     "parse_config",
-    "registry",
 ]

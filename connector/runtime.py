@@ -128,7 +128,3 @@ def setup_logging(verbose: int, json_lines: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     root.propagate = False
-
-
-def parse_today(value: str | None) -> date:
-    return date.fromisoformat(value) if value else date.today()

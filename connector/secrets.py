@@ -135,10 +135,3 @@ def parse_secret(secret: str) -> OAuthTokens | str:
             extra=extra,
         )
     return text
-
-
-class Masked(str):
-    """A string whose repr never shows its value (for secrets that must pass through objects)."""
-
-    def __repr__(self) -> str:
-        return "'***'"

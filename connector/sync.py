@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from connector.config import TenantConfig
-from connector.models import Customer, Invoice
+from connector.models import Invoice
 from connector.store import Store
 from providers.base import Provider, RecordError
 from providers.http import AuthError, ProviderError
@@ -162,7 +162,3 @@ def auth_failure(tenant: TenantConfig, exc: AuthError) -> str:
         f"tenant {tenant.name}: {tenant.provider} rejected the credentials "
         f"(HTTP {exc.status}: token expired, revoked or wrong); run `kravsync auth {tenant.name}`"
     )
-
-
-def customers_by_id(store: Store, tenant: str) -> dict[str, Customer]:
-    return {c.provider_id: c for c in store.customers(tenant)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -192,8 +192,6 @@ class ProviderFactory:
     sandbox: Callable[..., Sandbox]
     # Keys of a tenant's config that this provider requires (e.g. Fiken's company slug).
     required_settings: tuple[str, ...] = ()
-    # Seeds the sandbox's "today" is measured from, so demos and tests agree on overdue days.
-    sandbox_today: Callable[[], date] | None = None
     # auth(tenant: TenantConfig, credentials: CredentialStore, io: Interaction): `kravsync auth`
     auth: Callable[..., None] | None = None
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.models import ActionState, Note, NoteKind, ReminderAction
@@ -233,19 +232,6 @@ class RecordsMixin:
                 attempts=r["attempts"],
                 updated_at=datetime.fromisoformat(r["updated_at"]),
             )
-
-    def journal_entry(self, key: str) -> str | None:
-        row = self._conn().execute("SELECT state FROM actions WHERE key=?", (key,)).fetchone()
-        return row["state"] if row else None
-
-    def fees_charged(self, tenant: str) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = {}
-        cur = self._conn().execute(
-            "SELECT currency, fee FROM actions WHERE tenant=? AND state='done'", (tenant,)
-        )
-        for currency, fee in cur:
-            out[currency] = out.get(currency, Decimal(0)) + Decimal(fee)
-        return out
 
     # -- notes and holds ------------------------------------------------------------------------
     def add_note(self, note: Note) -> int:

@@ -455,7 +455,3 @@ class SqliteStore(RecordsMixin):
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self.transaction() as tx:
             return list(tx.execute(sql, params))
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
