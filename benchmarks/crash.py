@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from connector.clock import Clock
 from connector.store import SqliteStore
 from providers.fiken.sandbox import FikenSandbox
 from providers.fortnox.sandbox import FortnoxSandbox
@@ -135,12 +136,13 @@ def _cli(config: Path, env: dict[str, str], *args: str) -> list[str]:
     return [sys.executable, "-m", "connector.cli", "--config", str(config), *args]
 
 
-def planned_actions(config: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+def planned_actions(config: Path, env: dict[str, str], clock: Clock) -> list[dict[str, Any]]:
     """Sync without pushing, then ask for the plan."""
-    subprocess.run(_cli(config, env, "sync", "--dry-run", "--today", TODAY.isoformat()), env=env,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(_cli(config, env, "sync", "--dry-run", "--today", TODAY.isoformat()),
+                   env={**env, **clock.environment()}, check=True, capture_output=True, timeout=120)
     out = subprocess.run(_cli(config, env, "plan", "--format", "json", "--today", TODAY.isoformat()),
-                         env=env, check=True, capture_output=True, timeout=120, text=True)
+                         env={**env, **clock.environment()}, check=True, capture_output=True,
+                         timeout=120, text=True)
     return list(json.loads(out.stdout)["actions"])
 
 
@@ -184,20 +186,22 @@ def run_trial(
     is wrong), which must end ``failed`` and undelivered."""
     trial = Trial()
     with ExitStack() as stack:
-        fiken = stack.enter_context(FikenSandbox(today=TODAY, token="crash-fiken", rate_limit=False))
-        fortnox = stack.enter_context(FortnoxSandbox(today=TODAY, rate_limit=False))
+        clock = Clock.starting_at(TODAY)  # the sandboxes' and every kravsync process's clock
+        fiken = stack.enter_context(FikenSandbox(clock=clock, token="crash-fiken", rate_limit=False))
+        fortnox = stack.enter_context(FortnoxSandbox(clock=clock, rate_limit=False))
         smtp = SmtpSink()
         port = smtp.start()
         stack.callback(smtp.stop)
         config = write_config(workdir, fiken, fortnox, port)
         env = {**os.environ, "CRASH_FIKEN": "crash-fiken", "CRASH_FORTNOX": fortnox.demo_secret()}
-        plan = planned_actions(config, env)
+        plan = planned_actions(config, env, clock)
         trial.planned = len(plan)
         # Half the kills land at a random moment of the run (imports, pull, checks, pushes), half
         # right when the sandboxes have received the k-th push request (k at random), which puts
         # them between a provider call and the journal's record of it.
         for _ in range(kills):
-            proc = subprocess.Popen(_cli(config, env, "sync", "--today", TODAY.isoformat()), env=env,
+            proc = subprocess.Popen(_cli(config, env, "sync", "--today", TODAY.isoformat()),
+                                    env={**env, **clock.environment()},
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             trial.runs += 1
             if rng.random() < 0.5:
@@ -218,14 +222,15 @@ def run_trial(
                 trial.kills.append(point)
             proc.wait(30)
         began = time.monotonic()
-        final = subprocess.run(_cli(config, env, "sync", "--today", TODAY.isoformat()), env=env,
+        final = subprocess.run(_cli(config, env, "sync", "--today", TODAY.isoformat()),
+                               env={**env, **clock.environment()},
                                capture_output=True, text=True, timeout=300)
         trial.runs += 1
         trial.last_run_seconds = time.monotonic() - began
         trial.push_requests = push_requests(fiken, fortnox, smtp)
         if final.returncode != 0:
             trial.problems.append(f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}")
-        store = SqliteStore(str(workdir / "state.db"))
+        store = SqliteStore(str(workdir / "state.db"), clock)
         journal = {e.action.idempotency_key: e for t in ("fjord", "skog") for e in store.journal(t)}
         fiken_keys = {
             a["invoice_id"]: f"fjord:{a['invoice_id']}:{a['stage']}:1" for a in plan if a["tenant"] == "fjord"

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connector.clock import Clock
 from connector.demo import demo_secret, demo_tenant
 from connector.secrets import MemoryCredentials
 from connector.store import open_store
@@ -66,16 +67,19 @@ def main(argv: list[str] | None = None) -> int:
         tenant = demo_tenant(args.provider, Sandbox())
         credentials = MemoryCredentials({tenant.name: secret})
         with tempfile.TemporaryDirectory() as folder:
-            store = open_store(f"sqlite:///{Path(folder) / 'bench.db'}")
+            clock = Clock.system()
+            store = open_store(f"sqlite:///{Path(folder) / 'bench.db'}", clock)
             factory = registry()[args.provider]
-            provider: Any = factory.create(tenant, credentials, lock=store.advisory_lock)
+            provider: Any = factory.create(
+                tenant, credentials, lock=store.advisory_lock, clock=clock
+            )
             if args.lists_only:
                 provider.customer_details = provider.invoice_details = False
             if args.all:
                 store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
                 store.set_cursor(tenant.name, "invoices", "1970-01-02T00:00:00+00:00")
             started = time.monotonic()
-            result = pull(tenant, provider, store)
+            result = pull(tenant, provider, store, clock=clock)
             elapsed = time.monotonic() - started
             http = getattr(getattr(provider, "client", None), "http", None)
             sent = getattr(http, "requests_sent", result.requests)

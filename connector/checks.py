@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.store import Store
 from connector.store.records import FindingChange
@@ -63,7 +64,7 @@ def postcode_register(tenant: TenantConfig) -> PostcodeRegister | None:
     return PostcodeRegister(parse_bring(data), complete=True, source=source)
 
 
-def registry_client(tenant: TenantConfig, store: Store) -> BrregClient | None:
+def registry_client(tenant: TenantConfig, store: Store, clock: Clock) -> BrregClient | None:
     settings = tenant.validation
     if tenant.country != "NO" or not settings.registry_check:
         return None
@@ -71,6 +72,7 @@ def registry_client(tenant: TenantConfig, store: Store) -> BrregClient | None:
         settings.registry_url,
         cache=StoreRegistryCache(store),
         ttl=timedelta(hours=settings.registry_ttl_hours),
+        now=clock.now,
     )
 
 
@@ -78,6 +80,7 @@ def check_tenant(
     tenant: TenantConfig,
     store: Store,
     *,
+    today: date,
     postcodes: PostcodeRegister | None = None,
     registry: BrregClient | None = None,
 ) -> CheckResult:
@@ -86,6 +89,7 @@ def check_tenant(
     found = validate_customers(
         customers,
         country=tenant.country,
+        today=today,
         settings=tenant.validation,
         postcodes=postcodes,
         registry=registry,

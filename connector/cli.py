@@ -7,9 +7,10 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
+from connector.clock import Clock, ClockSettingError
 from connector.config import Config, ConfigError, TenantConfig, load_config
 from connector.interaction import Terminal
 from connector.models import Note, NoteKind
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, help="generate this many customers (benchmarks)")
     p.add_argument("--invoices", type=int, help="generate this many invoices (benchmarks)")
     p.add_argument("--no-rate-limit", action="store_true", help="never answer 429")
+    p.add_argument("--today", type=_date, help="seed the sandbox as of this date")
 
     p = sub.add_parser("plan", help="the actions a sync would push now, and why others get none")
     p.add_argument("--tenant", action="append", default=[])
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--customer", action="store_true", help="the note is on a customer, not an invoice"
     )
     p.add_argument("--text", required=True)
+    p.add_argument("--today", type=_date, help="date the note this day (YYYY-MM-DD)")
     p.add_argument("--author", help="who talked to the customer (default: your login name)")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--promise-date", type=_date, help="customer promised to pay by this date")
@@ -125,17 +128,15 @@ def _tenants(config: Config, names: Sequence[str]) -> list[TenantConfig]:
     return [config.tenant(n) for n in names] if names else list(config.tenants)
 
 
-def cmd_sync(args: argparse.Namespace, config: Config) -> int:
+def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenants = _tenants(config, args.tenant)
     if not tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
-    store = open_store(config.store_url())
+    store = open_store(config.store_url(), clock)
     failed = 0
     for tenant in tenants:
         progress = terminal_progress(tenant.name)
-        result = run_tenant(
-            tenant, store, today=args.today or date.today(), progress=progress, dry_run=args.dry_run
-        )
+        result = run_tenant(tenant, store, clock=clock, progress=progress, dry_run=args.dry_run)
         end_progress(progress)
         print(result.summary())
         skipped = result.sync.skipped
@@ -149,23 +150,27 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def cmd_daemon(args: argparse.Namespace, config: Config) -> int:
+def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.daemon import Daemon
 
     if not config.tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
     port = args.healthz_port if args.healthz_port is not None else config.daemon.healthz_port
     daemon = Daemon(
-        config, open_store(config.store_url()), workers=config.daemon.workers, healthz_port=port
+        config,
+        open_store(config.store_url(), clock),
+        clock=clock,
+        workers=config.daemon.workers,
+        healthz_port=port,
     )
     daemon.install_signal_handlers()
     return daemon.run()
 
 
-def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    store = open_store(config.store_url())
+def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_store(config.store_url(), clock)
     names = [t.name for t in _tenants(config, args.tenant)]
-    statuses = collect(store, names, args.today or date.today())
+    statuses = collect(store, names, clock.today())
     if args.format == "json":
         print(json.dumps(status_json(statuses), indent=2, ensure_ascii=False))
     else:
@@ -173,12 +178,16 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_sandbox(args: argparse.Namespace) -> int:
+def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
     try:
         factory = get_factory(args.provider)
     except KeyError as exc:
         raise UsageError(f"--provider: {exc.args[0]}") from None
-    kwargs: dict[str, object] = {"port": args.port, "rate_limit": not args.no_rate_limit}
+    kwargs: dict[str, object] = {
+        "port": args.port,
+        "rate_limit": not args.no_rate_limit,
+        "clock": clock,
+    }
     if args.token:
         kwargs["token"] = args.token
     if args.customers:
@@ -204,9 +213,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_plan(args: argparse.Namespace, config: Config) -> int:
-    store = open_store(config.store_url())
-    today = args.today or date.today()
+def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_store(config.store_url(), clock)
+    today = clock.today()
     plans = [(t, plan_tenant(t, store, today)) for t in _tenants(config, args.tenant)]
     if args.format == "json":
         print(json.dumps(plan_json(plans), indent=2, ensure_ascii=False))
@@ -215,10 +224,10 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_report(args: argparse.Namespace, config: Config) -> int:
-    store = open_store(config.store_url())
-    rows, summary = report_data(_tenants(config, args.tenant), store, args.today or date.today())
-    text = render_report(args.format, rows, summary)
+def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_store(config.store_url(), clock)
+    rows, summary = report_data(_tenants(config, args.tenant), store, clock.today())
+    text = render_report(args.format, rows, summary, generated_at=clock.now())
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output} ({len(rows)} findings)")
@@ -227,9 +236,9 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_note(args: argparse.Namespace, config: Config) -> int:
+def cmd_note(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenant = config.tenant(args.tenant)
-    store = open_store(config.store_url())
+    store = open_store(config.store_url(), clock)
     invoice_id = customer_id = None
     if args.customer:
         customer = store.find_customer(tenant.name, args.ref)
@@ -245,7 +254,7 @@ def cmd_note(args: argparse.Namespace, config: Config) -> int:
                 f"tenant {tenant.name}: no invoice {args.ref!r} in the store (run sync first)"
             )
         invoice_id = invoice.provider_id
-    now = datetime.now(UTC)
+    now = clock.now()
     author = args.author or getpass.getuser()
     if args.resolve:
         lifted = store.resolve_notes(
@@ -284,7 +293,7 @@ def cmd_note(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_auth(args: argparse.Namespace, config: Config) -> int:
+def cmd_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenant = config.tenant(args.tenant)
     factory = get_factory(tenant.provider)
     if factory.auth is None:
@@ -293,19 +302,23 @@ def cmd_auth(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "daemon":
         args.verbose = max(args.verbose, 1)  # a daemon logs one line per cycle and per action
     setup_logging(args.verbose, args.log_json)
     try:
+        clock = clock or Clock.from_environment()
+        if getattr(args, "today", None):
+            clock = clock.on(args.today)
         if args.command == "demo":
             from connector.demo import run_demo
 
-            return run_demo(today=args.today)
+            return run_demo(clock)
         if args.command == "sandbox":
-            return cmd_sandbox(args)
+            return cmd_sandbox(args, clock)
         config = load_config(args.config)
         handler = {
             "sync": cmd_sync,
@@ -316,8 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "note": cmd_note,
             "auth": cmd_auth,
         }[args.command]
-        return handler(args, config)
-    except (ConfigError, UsageError, StoreError, PolicyError) as exc:
+        return handler(args, config, clock)
+    except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError) as exc:
         print(f"kravsync: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (CredentialError, ProviderError) as exc:

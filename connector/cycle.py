@@ -6,9 +6,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 
 from connector.checks import CheckResult, check_tenant, postcode_register, registry_client
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.planning import PlanContext
 from connector.policy import Decision
@@ -51,22 +51,26 @@ def run_cycle(
     provider: Provider,
     store: Store,
     *,
-    today: date,
+    clock: Clock,
     postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
     progress: Progress | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     push: bool = False,
     channel: MessageChannel | None = None,
     stop: threading.Event | None = None,
 ) -> CycleResult:
     """``push``: deliver the plan (the caller has checked the tenant's ``push`` setting and
     ``--dry-run``); otherwise the cycle only plans."""
-    synced = pull(tenant, provider, store, progress=progress, now=now, stop=stop)
+    today = clock.today()
+    synced = pull(tenant, provider, store, progress=progress, clock=clock, stop=stop)
     result = CycleResult(sync=synced)
     if not synced.ok:
         return result  # nothing new to check or plan on; the stored state stays as it was
     result.checks = check_tenant(
-        tenant, store, postcodes=postcodes(tenant), registry=registry_client(tenant, store)
+        tenant,
+        store,
+        today=today,
+        postcodes=postcodes(tenant),
+        registry=registry_client(tenant, store, clock),
     )
     for note in result.checks.notes:
         log.warning("%s: %s", tenant.name, note)

@@ -18,13 +18,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
 import schedule
 
+from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
 from connector.runtime import run_tenant
@@ -53,9 +53,9 @@ class Daemon:
         config: Config,
         store: Store,
         *,
+        clock: Clock,
         workers: int = 4,
         healthz_port: int | None = None,
-        today: Callable[[], date] = date.today,
         run: RunTenant = run_tenant,
         tick: float = 1.0,
     ) -> None:
@@ -69,7 +69,7 @@ class Daemon:
         self._scheduler = schedule.Scheduler()
         self._healthz_port = healthz_port
         self._healthz: ThreadingHTTPServer | None = None
-        self._today = today
+        self.clock = clock
         self._run = run
         self._tick = tick
 
@@ -117,12 +117,12 @@ class Daemon:
     def _cycle(self, tenant: TenantConfig) -> None:
         health = self.health[tenant.name]
         health.running = True
-        health.last_started = datetime.now(UTC).isoformat(timespec="seconds")
+        health.last_started = self.clock.now().isoformat(timespec="seconds")
         try:
             result = self._run(
                 tenant,
                 self.store,
-                today=self._today(),
+                clock=self.clock,
                 stop=self.stop,
                 lease_seconds=max(300.0, tenant.interval_minutes * 60 / 2),
             )
@@ -133,7 +133,7 @@ class Daemon:
             ok, error = False, f"{type(exc).__name__}: {exc}"
         health.running = False
         health.cycles += 1
-        health.last_finished = datetime.now(UTC).isoformat(timespec="seconds")
+        health.last_finished = self.clock.now().isoformat(timespec="seconds")
         health.last_ok = ok
         health.last_error = error
         health.consecutive_failures = 0 if ok else health.consecutive_failures + 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 import tempfile
 from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from connector.channels.outbox import OutboxChannel
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.report import render as render_report
 from connector.runtime import end_progress, run_tenant, terminal_progress
@@ -59,22 +59,20 @@ def _heading(text: str, out: TextIO) -> None:
     print(f"\n== {text} " + "=" * max(0, 74 - len(text)), file=out)
 
 
-def run_demo(
-    today: date | None = None, out: TextIO = sys.stdout, workdir: Path | None = None
-) -> int:
-    today = today or date.today()
+def run_demo(clock: Clock, out: TextIO = sys.stdout, workdir: Path | None = None) -> int:
+    today = clock.today()
     failed = 0
     with ExitStack() as stack:
         folder = workdir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="kravsync-demo-"))
         )
-        store = open_store(f"sqlite:///{folder / 'demo.db'}")
+        store = open_store(f"sqlite:///{folder / 'demo.db'}", clock)
         stack.callback(store.close)
         credentials = MemoryCredentials()
         tenants: list[TenantConfig] = []
         sandboxes: list[Any] = []
         for name, factory in sorted(registry().items()):
-            sandbox = factory.sandbox(today=today).start()
+            sandbox = factory.sandbox(clock=clock).start()
             sandboxes.append(sandbox)
             stack.callback(sandbox.stop)
             tenant = demo_tenant(name, sandbox, push=True, **DEMO_SETTINGS.get(name, {}))
@@ -83,7 +81,9 @@ def run_demo(
             print(f"{name} sandbox on {sandbox.base_url}", file=out)
         print(f"store: {folder / 'demo.db'} (temporary); today: {today}", file=out)
 
-        outbox = OutboxChannel(folder / "outbox", from_address="reskontro@demo.kravsync")
+        outbox = OutboxChannel(
+            folder / "outbox", clock=clock, from_address="reskontro@demo.kravsync"
+        )
         _heading("sync (plan only)", out)
         plans = []
         for tenant in tenants:
@@ -91,7 +91,7 @@ def run_demo(
             result = run_tenant(
                 tenant,
                 store,
-                today=today,
+                clock=clock,
                 credentials=credentials,
                 progress=progress,
                 postcodes=lambda _t: fixture_register(),
@@ -109,7 +109,7 @@ def run_demo(
 
         _heading("data quality", out)
         rows, summary = report_data(tenants, store, today)
-        print(render_report("table", rows, summary), file=out)
+        print(render_report("table", rows, summary, clock.now()), file=out)
 
         _heading("reminder plan", out)
         print(plan_table(plans, verbose=False), file=out)
@@ -119,7 +119,7 @@ def run_demo(
             result = run_tenant(
                 tenant,
                 store,
-                today=today,
+                clock=clock,
                 credentials=credentials,
                 channel=outbox,
                 postcodes=lambda _t: fixture_register(),

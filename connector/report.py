@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -148,9 +148,9 @@ def _money(value: Any) -> str:
 # --- renderers ---------------------------------------------------------------------------------
 
 
-def render_json(rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None) -> str:
+def render_json(rows: Iterable[Row], summary: Summary, generated_at: datetime) -> str:
     doc = {
-        "generated_at": (generated_at or datetime.now(UTC)).isoformat(),
+        "generated_at": generated_at.isoformat(),
         "findings": [dict(r) for g in group_by_customer(rows) for r in g],
         "summary": summary,
     }
@@ -179,10 +179,10 @@ def render_csv(rows: Iterable[Row]) -> str:
 
 
 def render_table(
-    rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None
+    rows: Iterable[Row], summary: Summary, generated_at: datetime
 ) -> str:
     groups = group_by_customer(rows)
-    lines = [f"Data-quality report, {(generated_at or datetime.now(UTC)):%Y-%m-%d %H:%M %Z}"]
+    lines = [f"Data-quality report, {generated_at:%Y-%m-%d %H:%M %Z}"]
     for tenant, s in summary.items():
         lines.append("")
         lines.append(
@@ -235,10 +235,10 @@ a{color:inherit;text-decoration:none}section.customer{break-inside:avoid}}
 """
 
 
-def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None) -> str:
+def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime) -> str:
     e = escape
     groups = group_by_customer(rows)
-    stamp = (generated_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    stamp = generated_at.isoformat(timespec="seconds")
     out = [
         "<!DOCTYPE html>",
         '<html lang="no"><head><meta charset="utf-8">',
@@ -316,7 +316,7 @@ def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime | 
 
 
 def render(
-    fmt: str, rows: Iterable[Row], summary: Summary, generated_at: datetime | None = None
+    fmt: str, rows: Iterable[Row], summary: Summary, generated_at: datetime
 ) -> str:
     """The report in ``fmt`` (one of :data:`FORMATS`)."""
     rows = list(rows)

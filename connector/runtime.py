@@ -7,11 +7,12 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.channels.email import ChannelError, SmtpChannel, password_for
 from connector.checks import postcode_register
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
 from connector.secrets import CredentialError, CredentialStore, credentials_for
@@ -23,11 +24,13 @@ from providers.http import AuthError, ProviderError
 
 
 def build_provider(
-    tenant: TenantConfig, store: Store, credentials: CredentialStore | None = None
+    tenant: TenantConfig, store: Store, clock: Clock, credentials: CredentialStore | None = None
 ) -> Provider:
     factory = get_factory(tenant.provider)
     creds = credentials or credentials_for(tenant.credentials)
-    return factory.create(tenant, creds, lock=lambda name: store.advisory_lock(name))
+    return factory.create(
+        tenant, creds, lock=lambda name: store.advisory_lock(name), clock=clock
+    )
 
 
 def _failed(tenant: TenantConfig, store: Store, message: str) -> CycleResult:
@@ -41,11 +44,10 @@ def run_tenant(
     tenant: TenantConfig,
     store: Store,
     *,
-    today: date,
+    clock: Clock,
     credentials: CredentialStore | None = None,
     progress: Progress | None = None,
     postcodes: Callable[[TenantConfig], PostcodeRegister | None] = postcode_register,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     dry_run: bool = False,
     channel: MessageChannel | None = None,
     stop: threading.Event | None = None,
@@ -57,9 +59,9 @@ def run_tenant(
     overrides the tenant's own e-mail channel (the demo's outbox)."""
     push = tenant.push and not dry_run
     try:
-        provider = build_provider(tenant, store, credentials)
+        provider = build_provider(tenant, store, clock, credentials)
         if push and channel is None:
-            channel = channel_for(tenant)
+            channel = channel_for(tenant, clock)
     except AuthError as exc:
         return _failed(tenant, store, auth_failure(tenant, exc))
     except (CredentialError, ProviderError, ChannelError) as exc:
@@ -69,10 +71,9 @@ def run_tenant(
             tenant,
             provider,
             store,
-            today=today,
+            clock=clock,
             postcodes=postcodes,
             progress=progress,
-            now=now,
             push=push,
             channel=channel,
             stop=stop,
@@ -81,11 +82,11 @@ def run_tenant(
         provider.close()
 
 
-def channel_for(tenant: TenantConfig) -> MessageChannel | None:
+def channel_for(tenant: TenantConfig, clock: Clock) -> MessageChannel | None:
     """The tenant's own e-mail channel, when `[tenants.email]` is configured."""
     if tenant.email is None:
         return None
-    return SmtpChannel(tenant.email, password_for(tenant.name, tenant.email))
+    return SmtpChannel(tenant.email, password_for(tenant.name, tenant.email), clock=clock)
 
 
 def terminal_progress(tenant: str) -> Progress | None:

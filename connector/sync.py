@@ -11,9 +11,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import Invoice
 from connector.store import Store
@@ -72,9 +73,21 @@ def _batches(
         yield batch
 
 
-def _cursor(store: Store, tenant: str, stream: str) -> datetime | None:
+def _cursor(store: Store, tenant: str, stream: str, now: datetime) -> datetime | None:
+    """The stream's cursor; one later than ``now`` (left by a ``sync --today`` in the future)
+    would hide every change until that day, so it is dropped and the stream pulled in full."""
     value = store.get_cursor(tenant, stream)
-    return datetime.fromisoformat(value) if value else None
+    cursor = datetime.fromisoformat(value) if value else None
+    if cursor is not None and cursor > now:
+        log.warning(
+            "%s: %s cursor %s is later than now (%s): pulling in full",
+            tenant,
+            stream,
+            value,
+            now.isoformat(timespec="seconds"),
+        )
+        return None
+    return cursor
 
 
 def pull(
@@ -82,7 +95,7 @@ def pull(
     provider: Provider,
     store: Store,
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> SyncResult:
@@ -92,16 +105,16 @@ def pull(
     run_id = store.begin_run(tenant.name)
     result.run_id = run_id
     try:
-        started = now()
-        since = _cursor(store, tenant.name, "customers")
+        started = clock.now()
+        since = _cursor(store, tenant.name, "customers", started)
         for customers in _batches(provider.iter_customers(since), result, stop):
             result.customers += store.upsert_customers(tenant.name, customers)
             if progress:
                 progress("customers", result.customers)
         store.set_cursor(tenant.name, "customers", started.isoformat())
 
-        started = now()
-        since = _cursor(store, tenant.name, "invoices")
+        started = clock.now()
+        since = _cursor(store, tenant.name, "invoices", started)
         full = since is None
         seen: set[str] = set()
         for invoices in _batches(provider.iter_invoices(since, open_only=full), result, stop):

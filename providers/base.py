@@ -186,8 +186,10 @@ class ProviderFactory:
 
     name: str
     countries: tuple[str, ...]
-    # create(tenant: TenantConfig, credentials: CredentialStore, lock: LockFactory | None = None):
-    # ``lock(name)`` is a context manager shared by every process on the store (token refresh).
+    # create(tenant: TenantConfig, credentials: CredentialStore, *, clock: Clock,
+    #        lock: LockFactory | None = None):
+    # ``clock`` is the command's clock (connector.clock); ``lock(name)`` is a context manager
+    # shared by every process on the store (token refresh).
     create: Callable[..., Provider]
     sandbox: Callable[..., Sandbox]
     # Keys of a tenant's config that this provider requires (e.g. Fiken's company slug).

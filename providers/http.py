@@ -27,6 +27,8 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from connector.clock import host_time
+
 log = logging.getLogger("kravsync.http")
 
 T = TypeVar("T")
@@ -191,7 +193,7 @@ def parse_retry_after(value: str | None, now: Callable[[], datetime] | None = No
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    current = now() if now else datetime.now(UTC)
+    current = now() if now else datetime.fromtimestamp(host_time(), UTC)
     return max((when - current).total_seconds(), 0.0)
 
 

@@ -14,13 +14,13 @@ is the one that loses customers' consent when done carelessly. The rule here:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import requests
 
+from connector.clock import host_time
 from connector.secrets import CredentialStore, OAuthTokens, parse_secret
 from providers.http import AuthError, json_body
 
@@ -67,7 +67,7 @@ class OAuth2Auth:
         token_headers: dict[str, str] | None = None,
         lock: LockFactory | None = None,
         session: requests.Session | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = host_time,
         leeway: float = 30.0,
         timeout: tuple[float, float] = (5.0, 30.0),
     ) -> None:
@@ -210,7 +210,7 @@ def exchange_code(
     code: str,
     redirect_uri: str | None,
     session: requests.Session | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] = host_time,
     extra: dict[str, Any] | None = None,
 ) -> OAuthTokens:
     """The authorization-code exchange of `kravsync auth`: code → tokens (nothing persisted here)."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from http.server import ThreadingHTTPServer
 from typing import Any
+
+from connector.clock import Clock
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -17,3 +20,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+def sandbox_clock(today: date | None, clock: Clock | None) -> Clock:
+    """A sandbox's clock: ``clock`` (moved to ``today`` when both are given), a clock starting
+    at noon on ``today``, or the host's clock when neither is given."""
+    if clock is not None:
+        return clock.on(today) if today is not None else clock
+    return Clock.starting_at(today) if today is not None else Clock.system()

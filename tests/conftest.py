@@ -1,17 +1,38 @@
-"""Shared fixtures: a Fiken sandbox and a config file whose one tenant ("fjord") points at it."""
+"""Shared fixtures: a clock, a Fiken sandbox on it, and a config file whose one tenant ("fjord")
+points at that sandbox.
+
+No test reads the real date: the clock guard is on for this process and every process it starts,
+so a clock read without an injected :class:`Clock` raises (see ``connector/clock.py``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from connector.cli import main
+from connector.clock import GUARD_ENV, START_ENV, Clock
 from providers.fiken.sandbox import FikenSandbox
+
+os.environ[GUARD_ENV] = "1"
 
 TODAY = date(2026, 11, 23)
 TOKEN = "e2e-token"
+
+
+def clock_env(day: date = TODAY) -> dict[str, str]:
+    """The environment for a ``kravsync`` subprocess whose clock starts at noon on ``day``."""
+    return {**os.environ, START_ENV: f"{day.isoformat()}T12:00:00+01:00"}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The test's clock: noon on TODAY (Nordic time), ticking. Shared with the sandbox."""
+    return Clock.starting_at(TODAY)
 
 
 def fiken_config(path: Path, sandbox: FikenSandbox, *, token_env: str, extra: str = "") -> Path:
@@ -35,9 +56,18 @@ credentials = "env:{token_env}"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[FikenSandbox]:
-    with FikenSandbox(today=TODAY, token=TOKEN) as sb:
+def sandbox(clock: Clock) -> Iterator[FikenSandbox]:
+    with FikenSandbox(clock=clock, token=TOKEN) as sb:
         yield sb
+
+
+Kravsync = Callable[..., int]
+
+
+@pytest.fixture
+def kravsync(config: Path, clock: Clock) -> Kravsync:
+    """``kravsync(*args)``: the CLI on the ``config`` fixture, on the test's clock."""
+    return lambda *args: main(["--config", str(config), *args], clock=clock)
 
 
 @pytest.fixture

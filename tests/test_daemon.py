@@ -8,12 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
 from connector.daemon import Daemon
@@ -21,6 +23,8 @@ from connector.lease import LeaseBusy, TenantLease
 from connector.store import SqliteStore
 from connector.sync import SyncResult
 from providers.fiken.sandbox import FikenSandbox
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 
 def tenants(*names: str) -> Config:
@@ -36,7 +40,7 @@ def test_one_failing_tenant_never_stops_the_others(tmp_path: Path) -> None:
             raise RuntimeError("boom")
         return CycleResult(sync=SyncResult(tenant=tenant.name, ok=tenant.name != "down", error="HTTP 503" if tenant.name == "down" else None))
 
-    daemon = Daemon(tenants("good", "bad", "down"), SqliteStore(str(tmp_path / "d.db")), run=run, tick=0.01)
+    daemon = Daemon(tenants("good", "bad", "down"), SqliteStore(str(tmp_path / "d.db"), CLOCK), run=run, tick=0.01, clock=CLOCK)
     for t in daemon.config.tenants:
         daemon.submit(t)
     daemon.shutdown()
@@ -57,7 +61,7 @@ def test_a_busy_tenant_is_not_started_twice(tmp_path: Path) -> None:
         release.wait(5)
         return CycleResult(sync=SyncResult(tenant=tenant.name, ok=True))
 
-    daemon = Daemon(tenants("a"), SqliteStore(str(tmp_path / "d.db")), run=run)
+    daemon = Daemon(tenants("a"), SqliteStore(str(tmp_path / "d.db"), CLOCK), run=run, clock=CLOCK)
     tenant = daemon.config.tenants[0]
     daemon.submit(tenant)
     daemon.submit(tenant)
@@ -70,7 +74,7 @@ def test_healthz_serves_the_last_cycles(tmp_path: Path) -> None:
     def run(tenant: TenantConfig, store: Any, **kwargs: Any) -> CycleResult:
         return CycleResult(sync=SyncResult(tenant=tenant.name, ok=True))
 
-    daemon = Daemon(tenants("a"), SqliteStore(str(tmp_path / "d.db")), run=run)
+    daemon = Daemon(tenants("a"), SqliteStore(str(tmp_path / "d.db"), CLOCK), run=run, clock=CLOCK)
     port = daemon.start_healthz(0)
     daemon.submit(daemon.config.tenants[0])
     time.sleep(0.2)
@@ -82,7 +86,7 @@ def test_healthz_serves_the_last_cycles(tmp_path: Path) -> None:
 
 def test_a_lease_keeps_a_second_process_out_until_it_expires(tmp_path: Path) -> None:
     path = str(tmp_path / "l.db")
-    first, second = SqliteStore(path), SqliteStore(path)
+    first, second = SqliteStore(path, CLOCK), SqliteStore(path, CLOCK)
     with TenantLease(first, "acme", ttl=60):
         with pytest.raises(LeaseBusy, match="tenant acme: being worked by another kravsync process"):
             with TenantLease(second, "acme", ttl=60):
@@ -95,7 +99,7 @@ def test_a_lease_keeps_a_second_process_out_until_it_expires(tmp_path: Path) -> 
 
 
 def test_daemon_process_cycles_and_exits_0_on_sigterm(tmp_path: Path) -> None:
-    with FikenSandbox(token="daemon-token") as sandbox:
+    with FikenSandbox(clock=CLOCK, token="daemon-token") as sandbox:
         config = tmp_path / "kravsync.toml"
         config.write_text(
             f"""
@@ -113,13 +117,13 @@ postcode_register_source = "fixture"
 """,
             encoding="utf-8",
         )
-        env = {**os.environ, "DAEMON_TOKEN": "daemon-token"}
+        env = {**os.environ, "DAEMON_TOKEN": "daemon-token", **CLOCK.environment()}
         proc = subprocess.Popen(
             [sys.executable, "-m", "connector.cli", "-v", "--config", str(config), "daemon", "--healthz-port", "0"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:
-            store = SqliteStore(str(tmp_path / "state.db"))
+            store = SqliteStore(str(tmp_path / "state.db"), CLOCK)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 run = store.last_run("fjord")

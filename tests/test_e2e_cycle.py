@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import Kravsync
 
-from connector.cli import main
+from connector.clock import Clock
 from connector.demo import run_demo
 from providers.fiken.sandbox import FikenSandbox
 
@@ -19,20 +20,16 @@ pytestmark = pytest.mark.e2e
 TODAY = date(2026, 11, 23)
 
 
-def run(config: Path, *args: str) -> int:
-    return main(["--config", str(config), *args])
-
-
-def synced(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(config, "sync", "--today", TODAY.isoformat()) == 0
+def synced(kravsync: Kravsync, capsys: pytest.CaptureFixture[str]) -> None:
+    assert kravsync("sync", "--today", TODAY.isoformat()) == 0
     capsys.readouterr()
 
 
-def test_report_json_has_the_design_shape_and_the_seeded_defects(
+def test_report_json_has_the_design_shape_and_the_seeded_defects(kravsync: Kravsync,
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "report", "--format", "json", "--today", TODAY.isoformat()) == 0
+    synced(kravsync, capsys)
+    assert kravsync("report", "--format", "json", "--today", TODAY.isoformat()) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) >= {"generated_at", "findings", "summary"}
     keys = {
@@ -68,15 +65,15 @@ def test_report_json_has_the_design_shape_and_the_seeded_defects(
     }
 
 
-def test_report_csv_and_html(
+def test_report_csv_and_html(kravsync: Kravsync,
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "report", "--format", "csv") == 0
+    synced(kravsync, capsys)
+    assert kravsync("report", "--format", "csv") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows and all(r["tenant"] == "fjord" for r in rows)
     out = tmp_path / "report.html"
-    assert run(config, "report", "--format", "html", "--output", str(out)) == 0
+    assert kravsync("report", "--format", "html", "--output", str(out)) == 0
     html = out.read_text(encoding="utf-8")
 
     class Tags(HTMLParser):
@@ -94,16 +91,16 @@ def test_report_csv_and_html(
     assert "Fjellstue Håndverk AS" in html
 
 
-def test_a_resolved_defect_is_resolved_in_the_next_sync(
+def test_a_resolved_defect_is_resolved_in_the_next_sync(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "report", "--format", "json") == 0
+    synced(kravsync, capsys)
+    assert kravsync("report", "--format", "json") == 0
     before = json.loads(capsys.readouterr().out)["findings"]
     missing = next(f for f in before if f["code"] == "org_number.missing")
     sandbox.update_contact(int(missing["customer_id"]), organizationNumber="923609016")
-    synced(config, capsys)
-    assert run(config, "report", "--format", "json") == 0
+    synced(kravsync, capsys)
+    assert kravsync("report", "--format", "json") == 0
     after = json.loads(capsys.readouterr().out)["findings"]
     assert not [
         f
@@ -112,11 +109,11 @@ def test_a_resolved_defect_is_resolved_in_the_next_sync(
     ]
 
 
-def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(
+def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(kravsync: Kravsync,
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+    synced(kravsync, capsys)
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     plan = json.loads(capsys.readouterr().out)
     keys = {
         "tenant",
@@ -140,16 +137,15 @@ def test_plan_json_has_the_design_shape_and_reasons_for_the_rest(
     assert any("own reminder" in s["reason"] or "second" in s["outcome"] for s in plan["skipped"])
 
 
-def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(
+def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(kravsync: Kravsync,
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+    synced(kravsync, capsys)
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     action = json.loads(capsys.readouterr().out)["actions"][0]
     promise = TODAY + timedelta(days=7)
     assert (
-        run(
-            config,
+        kravsync(
             "note",
             "fjord",
             action["invoice_number"],
@@ -163,48 +159,48 @@ def test_a_payment_promise_holds_the_invoice_and_resumes_by_itself(
         == 0
     )
     assert "promise until" in capsys.readouterr().out
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     plan = json.loads(capsys.readouterr().out)
     assert action["invoice_id"] not in {a["invoice_id"] for a in plan["actions"]}
     held = next(s for s in plan["skipped"] if s["invoice_id"] == action["invoice_id"])
     assert held["reason"].startswith("on hold: promise to pay")
     later = (promise + timedelta(days=10)).isoformat()
-    assert run(config, "plan", "--format", "json", "--today", later) == 0
+    assert kravsync("plan", "--format", "json", "--today", later) == 0
     assert action["invoice_id"] in {
         a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]
     }
 
 
-def test_a_dispute_holds_until_resolved(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    synced(config, capsys)
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+def test_a_dispute_holds_until_resolved(kravsync: Kravsync, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synced(kravsync, capsys)
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     action = json.loads(capsys.readouterr().out)["actions"][0]
     ref = action["invoice_number"]
-    assert run(config, "note", "fjord", ref, "--text", "Bestrider leveransen", "--dispute") == 0
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+    assert kravsync("note", "fjord", ref, "--text", "Bestrider leveransen", "--dispute") == 0
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     out = capsys.readouterr().out
     plan = json.loads(out[out.index("{") :])
     assert action["invoice_id"] not in {a["invoice_id"] for a in plan["actions"]}
     assert (
-        run(config, "note", "fjord", ref, "--text", "Enige, kreditnota ikke nødvendig", "--resolve")
+        kravsync("note", "fjord", ref, "--text", "Enige, kreditnota ikke nødvendig", "--resolve")
         == 0
     )
     assert "lifted 1 hold" in capsys.readouterr().out
-    assert run(config, "plan", "--format", "json", "--today", TODAY.isoformat()) == 0
+    assert kravsync("plan", "--format", "json", "--today", TODAY.isoformat()) == 0
     assert action["invoice_id"] in {
         a["invoice_id"] for a in json.loads(capsys.readouterr().out)["actions"]
     }
 
 
-def test_note_on_an_unknown_invoice_is_a_usage_error(
+def test_note_on_an_unknown_invoice_is_a_usage_error(kravsync: Kravsync,
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    synced(config, capsys)
-    assert run(config, "note", "fjord", "nope-404", "--text", "x") == 2
+    synced(kravsync, capsys)
+    assert kravsync("note", "fjord", "nope-404", "--text", "x") == 2
     assert "no invoice 'nope-404'" in capsys.readouterr().err
 
 
-def test_illegal_policy_is_refused_at_load(
+def test_illegal_policy_is_refused_at_load(kravsync: Kravsync,
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = config.read_text(encoding="utf-8") + "\n[tenants.policy]\nnotice_deadline_days = 10\n"
@@ -212,7 +208,7 @@ def test_illegal_policy_is_refused_at_load(
         text.replace('[tenants.validation]\npostcode_register_source = "fixture"\n', ""),
         encoding="utf-8",
     )
-    assert run(config, "plan") == 2
+    assert kravsync("plan") == 2
     err = capsys.readouterr().err.strip()
     assert (
         "kravsync.toml: tenants[0].policy.notice_deadline_days: 10 is below the legal minimum of 14 days"
@@ -222,7 +218,7 @@ def test_illegal_policy_is_refused_at_load(
 
 def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:
     out = io.StringIO()
-    assert run_demo(today=TODAY, out=out) == 0
+    assert run_demo(Clock.starting_at(TODAY), out=out) == 0
     text = out.getvalue()
     for tenant in ("demo-fiken", "demo-fortnox"):
         assert f"{tenant}: ok" in text
@@ -234,17 +230,17 @@ def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:
     assert "kravsync's own e-mail channel sent 1 message(s)" in text
 
 
-def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(config, "sync", "--today", TODAY.isoformat()) == 0  # a new tenant: plan only
+def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(kravsync: Kravsync, config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert kravsync("sync", "--today", TODAY.isoformat()) == 0  # a new tenant: plan only
     assert sandbox.received == []
     config.write_text(config.read_text(encoding="utf-8").replace(
         'credentials = "env:FIKEN_E2E_TOKEN"', 'credentials = "env:FIKEN_E2E_TOKEN"\npush = true'), encoding="utf-8")
-    assert run(config, "sync", "--dry-run", "--today", TODAY.isoformat()) == 0
+    assert kravsync("sync", "--dry-run", "--today", TODAY.isoformat()) == 0
     assert sandbox.received == []
     capsys.readouterr()
-    assert run(config, "sync", "--today", TODAY.isoformat()) == 0
+    assert kravsync("sync", "--today", TODAY.isoformat()) == 0
     out = capsys.readouterr().out
     assert "pushed:" in out and sandbox.sent_invoices()
     sent = len(sandbox.sent_invoices())
-    assert run(config, "sync", "--today", TODAY.isoformat()) == 0  # the same day again: nothing twice
+    assert kravsync("sync", "--today", TODAY.isoformat()) == 0  # the same day again: nothing twice
     assert len(sandbox.sent_invoices()) == sent

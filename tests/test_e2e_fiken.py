@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import Kravsync
 
-from connector.cli import main
+from connector.clock import Clock
 from connector.demo import run_demo
 from connector.models import InvoiceStatus
 from connector.store import SqliteStore
@@ -21,7 +22,7 @@ TODAY = date(2026, 11, 23)
 
 
 def store_of(config: Path) -> SqliteStore:
-    return SqliteStore(str(config.parent / "state.db"))
+    return SqliteStore(str(config.parent / "state.db"), Clock.starting_at(TODAY))
 
 
 def sandbox_rows(sandbox: FikenSandbox, resource: str, **params: str) -> list[dict]:
@@ -42,10 +43,10 @@ def sandbox_rows(sandbox: FikenSandbox, resource: str, **params: str) -> list[di
             return rows
 
 
-def test_sync_stores_every_customer_and_open_invoice(
+def test_sync_stores_every_customer_and_open_invoice(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     out = capsys.readouterr().out
     assert "fjord: ok" in out
     store = store_of(config)
@@ -61,28 +62,28 @@ def test_sync_stores_every_customer_and_open_invoice(
     assert run is not None and run.outcome == "ok" and run.customers == len(expected_customers)
 
 
-def test_second_sync_sees_a_settlement_through_the_overlapping_cursor(
+def test_second_sync_sees_a_settlement_through_the_overlapping_cursor(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox
 ) -> None:
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     store = store_of(config)
     victim = sorted(store.open_invoice_ids("fjord"))[0]
     sandbox.settle(int(victim))
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     settled = store.invoice("fjord", victim)
     assert settled is not None and settled.status is InvoiceStatus.PAID
     assert victim not in store.open_invoice_ids("fjord")
 
 
-def test_malformed_page_fails_the_tenant_and_the_cursor_stays(
+def test_malformed_page_fails_the_tenant_and_the_cursor_stays(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     store = store_of(config)
     cursor = store.get_cursor("fjord", "invoices")
     before = store.open_invoice_ids("fjord")
     sandbox.inject("/invoices", malformed=True, times=50)
-    assert main(["--config", str(config), "sync"]) == 1
+    assert kravsync("sync") == 1
     out = capsys.readouterr().out
     assert "fjord: FAILED" in out and "malformed response" in out
     assert store.get_cursor("fjord", "invoices") == cursor
@@ -91,7 +92,7 @@ def test_malformed_page_fails_the_tenant_and_the_cursor_stays(
     assert last is not None and last.outcome == "failed"
 
 
-def test_a_record_that_fails_mapping_is_skipped_and_the_rest_stored(
+def test_a_record_that_fails_mapping_is_skipped_and_the_rest_stored(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = sandbox_rows(sandbox, "invoices", settled="false")[0]
@@ -106,7 +107,7 @@ def test_a_record_that_fails_mapping_is_skipped_and_the_rest_stored(
             "Content-Type": "application/json",
         },
     )
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     out = capsys.readouterr().out
     assert "skipped invoice 999999: dueDate: not a date" in out
     store = store_of(config)
@@ -114,24 +115,24 @@ def test_a_record_that_fails_mapping_is_skipped_and_the_rest_stored(
     assert store.invoice("fjord", "999999") is None
 
 
-def test_wrong_token_is_one_clear_line_telling_to_run_auth(
+def test_wrong_token_is_one_clear_line_telling_to_run_auth(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sandbox.revoke_token()
-    assert main(["--config", str(config), "sync"]) == 1
+    assert kravsync("sync") == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     assert "fjord" in out[0] and "run `kravsync auth fjord`" in out[0] and "HTTP 401" in out[0]
     assert "e2e-token" not in out[0]
 
 
-def test_status_json_reports_counts_balances_and_last_run(
+def test_status_json_reports_counts_balances_and_last_run(kravsync: Kravsync,
     config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--config", str(config), "sync"]) == 0
+    assert kravsync("sync") == 0
     capsys.readouterr()
     assert (
-        main(["--config", str(config), "status", "--format", "json", "--today", TODAY.isoformat()])
+        kravsync("status", "--format", "json", "--today", TODAY.isoformat())
         == 0
     )
     status = json.loads(capsys.readouterr().out)["tenants"][0]
@@ -144,14 +145,14 @@ def test_status_json_reports_counts_balances_and_last_run(
     assert status["last_run"]["outcome"] == "ok"
 
 
-def test_rate_limits_are_respected_up_front(config: Path, sandbox: FikenSandbox) -> None:
-    assert main(["--config", str(config), "sync"]) == 0
+def test_rate_limits_are_respected_up_front(kravsync: Kravsync, config: Path, sandbox: FikenSandbox) -> None:
+    assert kravsync("sync") == 0
     assert sandbox.stats.rate_limited == 0
 
 
 def test_demo_syncs_the_sandboxes_and_prints_status() -> None:
     out = io.StringIO()
-    assert run_demo(today=TODAY, out=out) == 0
+    assert run_demo(Clock.starting_at(TODAY), out=out) == 0
     text = out.getvalue()
     assert "demo-fiken: ok" in text
     assert "tenant" in text and "outstanding" in text and "NOK" in text

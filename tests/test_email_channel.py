@@ -22,11 +22,14 @@ from connector.channels.email import (
     message_id_for,
     password_for,
 )
+from connector.clock import Clock
 from connector.config import EmailSettings
 from connector.secrets import MemoryCredentials
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.smtp import AuthResult, Envelope, Session  # noqa: E402
+
+CLOCK = Clock.starting_at(dt.date(2026, 11, 23))
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SUBJECT = "Påminnelse: faktura 12 – Åkerlund & Öhman Bygg AB (æøå)"
@@ -101,15 +104,16 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=2))
+        # Valid whatever the date: OpenSSL checks it against the host's clock, which a
+        # time-shifted test run (time-machine) does not move.
+        .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2099, 12, 31, tzinfo=dt.UTC))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
@@ -164,7 +168,7 @@ def send(channel: SmtpChannel, to: str = "kund@example.se", key: str = "t:12:rem
 def test_message_content_survives_the_trip(smtp_server) -> None:
     rec, port = smtp_server()
     channel = SmtpChannel(
-        settings(port, reply_to="svar@akerlund.example", bcc="bokforing@akerlund.example"), None
+        settings(port, reply_to="svar@akerlund.example", bcc="bokforing@akerlund.example"), None, clock=CLOCK
     )
     accepted = send(channel)
     msg = rec.message()
@@ -187,7 +191,7 @@ def test_message_content_survives_the_trip(smtp_server) -> None:
 
 def test_message_id_is_derived_from_the_key_only(smtp_server) -> None:
     rec, port = smtp_server()
-    channel = SmtpChannel(settings(port), None)
+    channel = SmtpChannel(settings(port), None, clock=CLOCK)
     first, again = send(channel), send(channel)
     other = send(channel, key="t:13:reminder:1")
     assert first == again == rec.message(0)["Message-ID"] == rec.message(1)["Message-ID"]
@@ -197,16 +201,16 @@ def test_message_id_is_derived_from_the_key_only(smtp_server) -> None:
 
 def test_several_addresses_in_one_field(smtp_server) -> None:
     rec, port = smtp_server()
-    send(SmtpChannel(settings(port), None), to="a@kund.se; Åsa Ö <b@kund.se>")
+    send(SmtpChannel(settings(port), None, clock=CLOCK), to="a@kund.se; Åsa Ö <b@kund.se>")
     assert rec.envelopes[-1].rcpt_tos == ["a@kund.se", "b@kund.se"]
 
 
 def test_login_and_refused_login(smtp_server) -> None:
     rec, port = smtp_server(authenticator=_auth, auth_require_tls=False)
-    send(SmtpChannel(settings(port, username="kravsync"), "s3cret-pw"))
+    send(SmtpChannel(settings(port, username="kravsync"), "s3cret-pw", clock=CLOCK))
     assert len(rec.envelopes) == 1
     with pytest.raises(ChannelRejected) as info:
-        send(SmtpChannel(settings(port, username="kravsync"), "wrong-pw-123"))
+        send(SmtpChannel(settings(port, username="kravsync"), "wrong-pw-123", clock=CLOCK))
     assert info.value.code == 535 and "login refused" in str(info.value)
     assert "wrong-pw-123" not in str(info.value) and "\n" not in str(info.value)
     assert len(rec.envelopes) == 1
@@ -214,7 +218,7 @@ def test_login_and_refused_login(smtp_server) -> None:
 
 def test_refused_recipient_is_permanent_greylisting_is_not(smtp_server) -> None:
     rec, port = smtp_server()
-    channel = SmtpChannel(settings(port), None)
+    channel = SmtpChannel(settings(port), None, clock=CLOCK)
     with pytest.raises(ChannelRejected) as refused:
         send(channel, to="nobody@kund.se")
     assert refused.value.code == 550 and "nobody@kund.se" in str(refused.value)
@@ -227,39 +231,39 @@ def test_refused_recipient_is_permanent_greylisting_is_not(smtp_server) -> None:
 
 def test_bcc_refused_alone_still_delivers(smtp_server) -> None:
     rec, port = smtp_server()
-    send(SmtpChannel(settings(port, bcc="nobody@akerlund.example"), None))
+    send(SmtpChannel(settings(port, bcc="nobody@akerlund.example"), None, clock=CLOCK))
     assert rec.envelopes[-1].rcpt_tos == ["kund@example.se"]
 
 
 def test_nothing_listening_is_transient_and_not_delivered() -> None:
     with pytest.raises(ChannelUnavailable) as info:
-        send(SmtpChannel(settings(free_port()), None))
+        send(SmtpChannel(settings(free_port()), None, clock=CLOCK))
     assert not info.value.maybe_delivered and "127.0.0.1" in str(info.value)
 
 
 def test_starttls_with_a_trusted_certificate(smtp_server, cert) -> None:
     rec, port = smtp_server(tls_context=server_tls(cert), require_starttls=True)
     trusting = ssl.create_default_context(cafile=str(cert[0]))
-    send(SmtpChannel(settings(port, security="starttls"), None, ssl_context=trusting))
+    send(SmtpChannel(settings(port, security="starttls"), None, ssl_context=trusting, clock=CLOCK))
     assert rec.message()["Subject"] == SUBJECT
     with pytest.raises(ChannelRejected, match="not trusted"):
-        send(SmtpChannel(settings(port, security="starttls"), None))  # system CAs only
+        send(SmtpChannel(settings(port, security="starttls"), None, clock=CLOCK))  # system CAs only
     with pytest.raises(ChannelRejected):  # the server insists on TLS first
-        send(SmtpChannel(settings(port, security="none"), None, ssl_context=trusting))
+        send(SmtpChannel(settings(port, security="none"), None, ssl_context=trusting, clock=CLOCK))
     assert len(rec.envelopes) == 1
 
 
 def test_starttls_not_offered_is_refused(smtp_server) -> None:
     rec, port = smtp_server()
     with pytest.raises(ChannelRejected, match="does not offer STARTTLS"):
-        send(SmtpChannel(settings(port, security="starttls"), None))
+        send(SmtpChannel(settings(port, security="starttls"), None, clock=CLOCK))
     assert rec.envelopes == []
 
 
 def test_implicit_tls(smtp_server, cert) -> None:
     rec, port = smtp_server(ssl_context=server_tls(cert))
     trusting = ssl.create_default_context(cafile=str(cert[0]))
-    send(SmtpChannel(settings(port, security="tls"), None, ssl_context=trusting))
+    send(SmtpChannel(settings(port, security="tls"), None, ssl_context=trusting, clock=CLOCK))
     assert rec.message()["Subject"] == SUBJECT
 
 
@@ -299,7 +303,7 @@ class BrokenServer:
 def test_hang_up_after_data_is_maybe_delivered() -> None:
     server = BrokenServer("hangup")
     with pytest.raises(ChannelUnavailable) as info:
-        send(SmtpChannel(settings(server.port), None))
+        send(SmtpChannel(settings(server.port), None, clock=CLOCK))
     assert server.got_data.is_set()
     assert info.value.maybe_delivered  # the push must not send it again
 
@@ -307,7 +311,7 @@ def test_hang_up_after_data_is_maybe_delivered() -> None:
 def test_timeout_is_transient() -> None:
     server = BrokenServer("silent")
     with pytest.raises(ChannelUnavailable, match="timed out") as info:
-        send(SmtpChannel(settings(server.port, timeout_seconds=0.2), None))
+        send(SmtpChannel(settings(server.port, timeout_seconds=0.2), None, clock=CLOCK))
     assert not info.value.maybe_delivered
 
 
@@ -326,4 +330,4 @@ def test_password_for_keyring_entry_and_env(monkeypatch) -> None:
     with pytest.raises(ChannelRejected, match='keyring entry "other:smtp"'):
         password_for("other", s, store)
     with pytest.raises(ChannelRejected, match="no password"):
-        SmtpChannel(s, None)
+        SmtpChannel(s, None, clock=CLOCK)

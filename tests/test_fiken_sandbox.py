@@ -318,7 +318,7 @@ def test_second_request_in_flight_gets_429() -> None:
 
 def test_more_than_four_per_second_gets_429_and_the_window_slides() -> None:
     clock = FakeClock()
-    with FikenSandbox(today=TODAY, clock=clock) as sb:
+    with FikenSandbox(today=TODAY, monotonic=clock) as sb:
         assert [call(sb, "/user").status_code for _ in range(4)] == [200] * 4
         assert call(sb, "/user").status_code == 429
         clock.now += 0.5
@@ -330,7 +330,7 @@ def test_more_than_four_per_second_gets_429_and_the_window_slides() -> None:
 
 def test_rate_limit_can_be_disabled() -> None:
     clock = FakeClock()
-    with FikenSandbox(today=TODAY, clock=clock, rate_limit=False) as sb:
+    with FikenSandbox(today=TODAY, monotonic=clock, rate_limit=False) as sb:
         assert {call(sb, "/user").status_code for _ in range(10)} == {200}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import Customer, CustomerKind, Invoice
 from connector.secrets import MemoryCredentials, OAuthTokens
@@ -22,6 +23,8 @@ from providers.fortnox.adapter import FortnoxProvider
 from providers.fortnox.client import error_message, lastmodified
 from providers.fortnox.sandbox import FortnoxSandbox
 from providers.http import AuthError, ProtocolError, RetryPolicy
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2026, 3, 2)
@@ -47,7 +50,7 @@ def refresh_secret(sb: FortnoxSandbox, refresh_token: str) -> str:
 
 
 def provider(sb: FortnoxSandbox, creds: Any = None, **over: Any) -> FortnoxProvider:
-    p = create(tenant(sb, **over), creds or client_secret(sb))
+    p = create(tenant(sb, **over), creds or client_secret(sb), clock=sb.clock)
     p.client.http.retry = RetryPolicy(max_tries=4, backoff_base=0.01, backoff_max=0.05)
     p._today = lambda: TODAY
     return p
@@ -96,7 +99,7 @@ def test_incremental_pull_asks_lastmodified_and_reads_only_changes(sb: FortnoxSa
     p = provider(sb)
     sb.update_invoice(4, Balance=0.0, FinalPayDate=TODAY.isoformat())
     sb.update_customer(2, Email="ny@gbgfisk.se")
-    since = datetime.now(UTC) - timedelta(minutes=1)
+    since = sb.clock.now() - timedelta(minutes=1)
     customers, _ = split(p.iter_customers(since))
     assert [c.number for c in customers] == ["2"] and customers[0].email == "faktura@gbgfisk.se"
     invoices, _ = split(p.iter_invoices(since, open_only=False))
@@ -194,7 +197,11 @@ def test_used_or_expired_refresh_token_is_one_clear_line(sb: FortnoxSandbox) -> 
 )
 def test_legacy_credentials_are_refused_clearly(sb: FortnoxSandbox, secret: str) -> None:
     with pytest.raises(AuthError) as err:
-        create(tenant(sb, auth=None, tenant_id=None), MemoryCredentials({"acme-se": secret}))
+        create(
+            tenant(sb, auth=None, tenant_id=None),
+            MemoryCredentials({"acme-se": secret}),
+            clock=sb.clock,
+        )
     _one_line_naming_tenant(err.value)
     assert "legacy" in str(err.value).lower()
 
@@ -237,7 +244,7 @@ def test_ten_workers_share_one_rotating_refresh_token(
         import providers.oauth
 
         monkeypatch.setattr(providers.oauth, "_process_lock", lambda _key: threading.Lock())
-    store = SqliteStore(str(tmp_path / "state.db"))
+    store = SqliteStore(str(tmp_path / "state.db"), CLOCK)
     store.migrate()
 
     def lock(name: str) -> Any:
@@ -249,7 +256,7 @@ def test_ten_workers_share_one_rotating_refresh_token(
         stop = threading.Event()
 
         def worker() -> None:
-            p = create(tenant(sb, auth="oauth", tenant_id=None), creds, lock)
+            p = create(tenant(sb, auth="oauth", tenant_id=None), creds, lock=lock, clock=sb.clock)
             p.client.http.auth._leeway = 0.05  # type: ignore[attr-defined]
             try:
                 while not stop.is_set():

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from connector.channels.email import ChannelRejected, ChannelUnavailable, message_id_for
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import ActionStage, ReminderAction
 from connector.secrets import MemoryCredentials
@@ -21,6 +22,8 @@ from providers.fortnox.push import UNCONFIRMED
 from providers.fortnox.sandbox import FortnoxSandbox
 from providers.fortnox.sandbox_push import pdf
 from providers.http import ClientError, RetryPolicy, ServerError
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2026, 3, 2)
@@ -75,7 +78,7 @@ def provider(sb: FortnoxSandbox, *, finans: bool = False) -> FortnoxProvider:
     settings = dict(sb.tenant_settings(), name=TENANT, provider="fortnox", country="SE")
     settings.update(auth="client_credentials", requests_per_window=1000, fortnox_finans=finans)
     creds = MemoryCredentials({TENANT: sb.demo_secret()})
-    p = create(TenantConfig.model_construct(**settings), creds)
+    p = create(TenantConfig.model_construct(**settings), creds, clock=sb.clock)
     p.client.http.retry = RetryPolicy(max_tries=3, backoff_base=0.001, backoff_max=0.002)
     p._today = lambda: TODAY
     return p
@@ -420,7 +423,7 @@ def test_email_route_through_smtp(sb) -> None:
         )
         p = provider(sb)
         lt = letter(p, sb, [1, 7])
-        results = p.push(lt, SmtpChannel(settings, None))
+        results = p.push(lt, SmtpChannel(settings, None, clock=CLOCK))
     finally:
         ctl.stop()
     assert len(inbox.messages) == 1

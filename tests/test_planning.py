@@ -6,17 +6,20 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import ActionStage, Customer, CustomerKind, Invoice, InvoiceStatus
 from connector.planning import PlanContext
 from connector.store import SqliteStore
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 TODAY = date(2026, 11, 23)
 TENANT = TenantConfig(name="t", provider="fiken", country="NO", company="x")
 
 
 def test_pending_action_blocks_a_new_plan_but_not_its_own_push(tmp_path: Path) -> None:
-    store = SqliteStore(str(tmp_path / "s.db"))
+    store = SqliteStore(str(tmp_path / "s.db"), CLOCK)
     store.ensure_tenant("t", "fiken", "NO")
     store.upsert_customers("t", [Customer(provider="fiken", provider_id="c", name="Ærlig AS", kind=CustomerKind.COMPANY, org_number="923609016")])
     invoice = Invoice(provider="fiken", provider_id="1", number="1", customer_id="c", issue_date=date(2026, 9, 1),

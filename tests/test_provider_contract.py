@@ -39,15 +39,18 @@ class Harness:
             }
         )
         self.credentials = MemoryCredentials({self.tenant.name: self.sandbox.demo_secret()})
-        self.store = SqliteStore(str(tmp_path / "contract.db"))
+        self.clock = self.sandbox.clock
+        self.store = SqliteStore(str(tmp_path / "contract.db"), self.clock)
 
     def provider(self) -> Provider:
-        return self.factory.create(self.tenant, self.credentials, lock=self.store.advisory_lock)
+        return self.factory.create(
+            self.tenant, self.credentials, lock=self.store.advisory_lock, clock=self.clock
+        )
 
     def pull(self) -> SyncResult:
         provider = self.provider()
         try:
-            return pull(self.tenant, provider, self.store)
+            return pull(self.tenant, provider, self.store, clock=self.clock)
         finally:
             provider.close()
 
@@ -91,7 +94,7 @@ def test_every_seeded_record_maps_and_is_stored(harness: Harness) -> None:
 def test_429_is_backed_off_and_the_pull_completes(harness: Harness) -> None:
     harness.sandbox.inject(harness.sandbox.LIST_PATHS["customers"], status=429, times=1)
     provider = harness.provider()
-    result = pull(harness.tenant, provider, harness.store)
+    result = pull(harness.tenant, provider, harness.store, clock=harness.clock)
     assert result.ok, result.error
     http = provider.client.http  # type: ignore[attr-defined]
     assert http.rate_limited == 1

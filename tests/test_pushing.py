@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import (
     ActionStage,
@@ -24,6 +25,8 @@ from connector.pushing import Pusher
 from connector.store import SqliteStore
 from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.http import ClientError, ServerError
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 TODAY = date(2026, 11, 23)
 
@@ -84,7 +87,7 @@ class FakeProvider:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(str(tmp_path / "p.db"))
+    s = SqliteStore(str(tmp_path / "p.db"), CLOCK)
     s.ensure_tenant("t", "fake", "NO")
     s.upsert_customers("t", [Customer(provider="fake", provider_id="c1", name="Ærlig Bakeri AS", kind=CustomerKind.COMPANY, email="post@aerlig.no"),
                              Customer(provider="fake", provider_id="c2", name="Bjørg Løvås", kind=CustomerKind.PERSON)])

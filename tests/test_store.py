@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from connector.clock import Clock, host_time
 from connector.models import Customer, CustomerKind, Invoice, InvoiceStatus
 from connector.store import LockTimeout, SqliteStore, StoreError, open_store
 from connector.store.migrations import MIGRATIONS
+
+CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
 
 def customer(pid: str, name: str = "Ærlig Bakeri AS") -> Customer:
@@ -43,16 +46,16 @@ def invoice(
 
 @pytest.fixture
 def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(str(tmp_path / "k.db"))
+    s = SqliteStore(str(tmp_path / "k.db"), CLOCK)
     s.ensure_tenant("t", "fiken", "NO")
     return s
 
 
 def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     path = str(tmp_path / "m.db")
-    first = SqliteStore(path)
+    first = SqliteStore(path, CLOCK)
     assert first.schema_version() == MIGRATIONS[-1][0]
-    assert SqliteStore(path).migrate() == MIGRATIONS[-1][0]  # re-opening applies nothing twice
+    assert SqliteStore(path, CLOCK).migrate() == MIGRATIONS[-1][0]  # re-opening applies nothing twice
     mode = first._conn().execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -134,7 +137,7 @@ def test_advisory_lock_excludes_other_threads(store: SqliteStore) -> None:
 def _hold_lock(
     path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
 ) -> None:  # type: ignore[name-defined]
-    s = SqliteStore(path)
+    s = SqliteStore(path, CLOCK)
     with s.advisory_lock("shared", timeout=5):
         ready.set()
         release.wait(10)
@@ -142,7 +145,7 @@ def _hold_lock(
 
 def test_advisory_lock_excludes_other_processes_and_times_out(tmp_path: Path) -> None:
     path = str(tmp_path / "p.db")
-    SqliteStore(path)
+    SqliteStore(path, CLOCK)
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
     proc = ctx.Process(target=_hold_lock, args=(path, ready, release))
@@ -150,21 +153,21 @@ def test_advisory_lock_excludes_other_processes_and_times_out(tmp_path: Path) ->
     try:
         assert ready.wait(20)
         with pytest.raises(LockTimeout):
-            with SqliteStore(path).advisory_lock("shared", timeout=0.3):
+            with SqliteStore(path, CLOCK).advisory_lock("shared", timeout=0.3):
                 pass
     finally:
         release.set()
         proc.join(20)
-    with SqliteStore(path).advisory_lock("shared", timeout=5):
+    with SqliteStore(path, CLOCK).advisory_lock("shared", timeout=5):
         pass
 
 
 def test_expired_lock_of_a_dead_holder_is_taken_over(store: SqliteStore) -> None:
-    store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (time.time() - 1,))
+    store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (host_time() - 1,))
     with store.advisory_lock("y", timeout=0.5):
         pass
 
 
 def test_unsupported_store_urls_are_refused_clearly() -> None:
     with pytest.raises(StoreError, match="PostgreSQL is not supported yet"):
-        open_store("postgresql://u@h/db")
+        open_store("postgresql://u@h/db", CLOCK)

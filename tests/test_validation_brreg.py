@@ -6,7 +6,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ def test_credit_monitoring_a_customer_going_bankrupt_shows_in_the_next_run(
 
     def run() -> list[str]:
         found = validate_customers(
-            [customer], country="NO", settings=Settings(), postcodes=fixture_register(), registry=c
+            [customer], country="NO", settings=Settings(), postcodes=fixture_register(), registry=c, today=date(2026, 11, 23)
         )
         return [f.code for f in found]
 
@@ -204,7 +204,7 @@ def test_unreachable_register_note_in_validation() -> None:
     c = client(f"http://127.0.0.1:{_closed_port()}", Clock(), timeout=0.5)
     result = validate_customers(
         [_customer("923609016"), _customer("984851006")],
-        country="NO", settings=Settings(), postcodes=fixture_register(), registry=c,
+        country="NO", settings=Settings(), postcodes=fixture_register(), registry=c, today=date(2026, 11, 23),
     )  # fmt: skip
     assert list(result) == []
     assert result.notes == ["Brønnøysund register unreachable: 2 org number(s) not checked"]

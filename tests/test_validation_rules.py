@@ -29,6 +29,8 @@ from connector.validation import (
 )
 from connector.validation.postcodes import UNAVAILABLE_NOTE, PostcodeEntry, PostcodeRegister
 
+TODAY = date(2026, 11, 23)
+
 DESIGN_CODES = """org_number.missing org_number.invalid org_number.not_found org_number.deleted
 org_number.bankrupt org_number.dissolving national_id.missing national_id.invalid
 vat_number.invalid address.missing address.street.missing address.postcode.missing
@@ -97,7 +99,7 @@ def run(*customers: Customer, registry: Any = None, postcodes: Any = REGISTER, *
         country=kw.pop("country", "NO"),
         settings=Settings(**kw),
         postcodes=postcodes,
-        registry=registry,
+        registry=registry, today=TODAY,
     )
 
 

@@ -14,11 +14,12 @@ import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
 
+from connector.clock import Clock
 from connector.config import EmailSettings
 from connector.secrets import CredentialError, CredentialStore, credentials_for
 
@@ -87,6 +88,7 @@ def build_message(
     text: str,
     attachments: Sequence[tuple[str, bytes, str]],
     message_id: str,
+    sent_at: datetime,
     reply_to: str | None = None,
 ) -> EmailMessage:
     """One letter as an e-mail: UTF-8 text, PDF attachments, a Message-ID derived from the
@@ -97,7 +99,7 @@ def build_message(
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Date"] = format_datetime(sent_at)
     msg["Message-ID"] = message_id_for(message_id)
     msg["X-Kravsync-Letter"] = message_id
     msg.set_content(text, charset="utf-8", cte="quoted-printable")
@@ -117,12 +119,14 @@ class SmtpChannel:
         settings: EmailSettings,
         password: str | None,
         *,
+        clock: Clock,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if settings.username is not None and not password:
             raise ChannelRejected(f"smtp {settings.host}: a username is set but no password")
         self.settings = settings
         self._password = password
+        self.clock = clock
         self._context = ssl_context or ssl.create_default_context()
 
     def __repr__(self) -> str:
@@ -146,6 +150,7 @@ class SmtpChannel:
             text=text,
             attachments=attachments,
             message_id=message_id,
+            sent_at=self.clock.now(),
         )
 
     def send(

@@ -12,11 +12,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from connector.channels.email import build_message
+from connector.clock import Clock
 
 
 class OutboxChannel:
-    def __init__(self, folder: Path, from_address: str = "kravsync@localhost") -> None:
+    def __init__(
+        self, folder: Path, *, clock: Clock, from_address: str = "kravsync@localhost"
+    ) -> None:
         self.folder = folder
+        self.clock = clock
         self.from_address = from_address
         self.sent: list[EmailMessage] = []
         self._lock = threading.Lock()
@@ -38,6 +42,7 @@ class OutboxChannel:
             text=text,
             attachments=attachments,
             message_id=message_id,
+            sent_at=self.clock.now(),
         )
         with self._lock:
             self.sent.append(msg)

@@ -6,6 +6,7 @@ built yet (see README, "Known gaps"); a ``postgresql://`` URL is refused with a 
 
 from __future__ import annotations
 
+from connector.clock import Clock
 from connector.store.sqlite import LockTimeout, RunRecord, SqliteStore, TenantStatus
 
 Store = SqliteStore
@@ -15,9 +16,9 @@ class StoreError(Exception):
     pass
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, clock: Clock) -> Store:
     if url.startswith("sqlite:///"):
-        return SqliteStore(url[len("sqlite:///") :])
+        return SqliteStore(url[len("sqlite:///") :], clock)
     if url.startswith("postgresql://"):
         raise StoreError(
             "store.url: PostgreSQL is not supported yet in this version; use sqlite:///PATH"

@@ -11,14 +11,10 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.models import ActionState, Note, NoteKind, ReminderAction
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class FindingLike(Protocol):
@@ -66,10 +62,12 @@ class RecordsMixin:
 
         def _conn(self) -> sqlite3.Connection: ...
 
+        def _stamp(self) -> str: ...
+
     # -- findings -----------------------------------------------------------------------------
     def replace_findings(self, tenant: str, findings: Iterable[FindingLike]) -> FindingChange:
         """Store this sync's findings: new ones, ones still open, and resolve the rest."""
-        now = _now()
+        now = self._stamp()
         current = {(_subject(f), f.code, f.field): f for f in findings}
         with self.transaction() as tx:
             open_keys = {
@@ -148,7 +146,7 @@ class RecordsMixin:
     def journal_begin(self, action: ReminderAction) -> bool:
         """Write ``action`` as pending before any provider call. False when its key is already
         journalled (in any state): the caller must not push it."""
-        now = _now()
+        now = self._stamp()
         with self.transaction(immediate=True) as tx:
             try:
                 tx.execute(
@@ -186,7 +184,7 @@ class RecordsMixin:
             cur = tx.execute(
                 "UPDATE actions SET state='pending', attempts=attempts+1, updated_at=? "
                 "WHERE key=? AND state='failed' AND attempts < ?",
-                (_now(), key, max_attempts),
+                (self._stamp(), key, max_attempts),
             )
             return cur.rowcount == 1
 
@@ -208,7 +206,7 @@ class RecordsMixin:
                     sent_on.isoformat() if sent_on else None,
                     reference,
                     message,
-                    _now(),
+                    self._stamp(),
                     key,
                 ),
             )

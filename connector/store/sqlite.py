@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from connector.clock import Clock, host_time
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.store.migrations import MIGRATIONS
 from connector.store.records import RecordsMixin
@@ -73,22 +74,23 @@ def holder_is_dead(holder: str) -> bool:
     return False
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 class SqliteStore(RecordsMixin):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
+        self.clock = clock
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.migrate()
+
+    def _stamp(self) -> str:
+        """The time written into rows (business time: ``--today`` and tests move it)."""
+        return self.clock.now().isoformat(timespec="seconds")
 
     # -- connections --------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -136,7 +138,7 @@ class SqliteStore(RecordsMixin):
                 for statement in filter(None, (s.strip() for s in sql.split(";"))):
                     tx.execute(statement)
                 tx.execute(
-                    "INSERT INTO schema_version VALUES (?, ?, ?)", (version, description, _now())
+                    "INSERT INTO schema_version VALUES (?, ?, ?)", (version, description, self._stamp())
                 )
                 current = version
         return int(current)
@@ -150,7 +152,7 @@ class SqliteStore(RecordsMixin):
             tx.execute(
                 "INSERT INTO tenants (name, provider, country, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET provider=excluded.provider, country=excluded.country",
-                (name, provider, country, _now()),
+                (name, provider, country, self._stamp()),
             )
 
     def get_cursor(self, tenant: str, stream: str) -> str | None:
@@ -166,12 +168,12 @@ class SqliteStore(RecordsMixin):
             tx.execute(
                 "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(tenant, stream) "
                 "DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
-                (tenant, stream, value, _now()),
+                (tenant, stream, value, self._stamp()),
             )
 
     # -- records ------------------------------------------------------------------------------
     def upsert_customers(self, tenant: str, customers: Iterable[Customer]) -> int:
-        now = _now()
+        now = self._stamp()
         rows = [
             (
                 tenant,
@@ -197,7 +199,7 @@ class SqliteStore(RecordsMixin):
         return len(rows)
 
     def upsert_invoices(self, tenant: str, invoices: Iterable[Invoice]) -> int:
-        now = _now()
+        now = self._stamp()
         rows = [
             (
                 tenant,
@@ -267,7 +269,7 @@ class SqliteStore(RecordsMixin):
         with self.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO runs (tenant, started_at, outcome) VALUES (?, ?, 'running')",
-                (tenant, _now()),
+                (tenant, self._stamp()),
             )
             return int(cur.lastrowid or 0)
 
@@ -286,7 +288,7 @@ class SqliteStore(RecordsMixin):
             tx.execute(
                 "UPDATE runs SET ended_at=?, outcome=?, customers=?, invoices=?, skipped=?, "
                 "requests=?, error=? WHERE id=?",
-                (_now(), outcome, customers, invoices, skipped, requests, error, run_id),
+                (self._stamp(), outcome, customers, invoices, skipped, requests, error, run_id),
             )
 
     def set_run_notes(self, run_id: int, notes: list[str]) -> None:
@@ -390,7 +392,7 @@ class SqliteStore(RecordsMixin):
         deadline = time.monotonic() + timeout
         delay = 0.005
         while True:
-            now = time.time()
+            now = host_time()
             with self.transaction(immediate=True) as tx:
                 row = tx.execute(
                     "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
@@ -420,7 +422,7 @@ class SqliteStore(RecordsMixin):
     # -- leases: one worker per tenant across processes and hosts ----------------------------
     def try_lease(self, name: str, ttl: float) -> bool:
         """Take ``name`` for this store object's process unless another live holder has it."""
-        now = time.time()
+        now = host_time()
         with self.transaction(immediate=True) as tx:
             row = tx.execute(
                 "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
@@ -443,7 +445,7 @@ class SqliteStore(RecordsMixin):
         with self.transaction(immediate=True) as tx:
             cur = tx.execute(
                 "UPDATE locks SET expires_at=? WHERE name=? AND holder=?",
-                (time.time() + ttl, name, self._holder),
+                (host_time() + ttl, name, self._holder),
             )
             return cur.rowcount == 1
 

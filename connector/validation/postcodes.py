@@ -24,6 +24,8 @@ from pathlib import Path
 
 from stdnum.se import postnummer as _se_postnummer
 
+from connector.clock import host_time
+
 BRING_URL = "https://www.bring.no/postnummerregister-ansi.txt"
 FIXTURE = "postnummerregister-fixture.txt"
 CACHE_FILE = "postnummerregister-ansi.txt"
@@ -208,13 +210,14 @@ def load_postcode_register(
     cache_dir: Path | None = None,
     ttl: timedelta = DEFAULT_TTL,
     fetch: Callable[[], bytes] = fetch_bring,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = lambda: datetime.fromtimestamp(host_time(), UTC),
 ) -> PostcodeRegister | None:
     """The register from the cache while younger than ``ttl``, else fetched and cached.
 
     A failed fetch falls back to a stale cache; with neither it returns None, and validation
     then carries :data:`UNAVAILABLE_NOTE` instead of postcode/city findings. ``fetch`` is
-    injectable so that tests never touch the network.
+    injectable so that tests never touch the network. The cache's age is host time (the file's
+    mtime), not the business clock.
     """
     path = (cache_dir or user_cache_dir()) / CACHE_FILE
     stale: PostcodeRegister | None = None

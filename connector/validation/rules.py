@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Protocol
 
 from connector.models import Address, Customer, CustomerKind, Invoice
@@ -64,8 +65,10 @@ class _Run:
         country: str,
         allow_test: bool,
         postcodes: PostcodeRegister | None,
+        today: date,
     ) -> None:
         self.country = country
+        self.today = today
         self.allow_test = allow_test
         self.postcodes = postcodes
         self.notes: list[str] = []
@@ -150,6 +153,8 @@ class _Run:
         masked = ids.mask_national_id(raw)
         try:
             born = ident.birth_date(raw, allow_test=self.allow_test)
+            if born > self.today:
+                raise ids.InvalidComponent("has a birth date in the future")
         except ids.ValidationError as exc:
             msg = f"national id {masked} {ids.describe_error(exc, 11 if country == 'NO' else 12)}"
             out.append(Finding.of(c, "national_id.invalid", "national_id", msg))
@@ -277,6 +282,7 @@ def validate_customers(
     customers: Iterable[Customer],
     *,
     country: str,
+    today: date,
     settings: ValidationOptions,
     postcodes: PostcodeRegister | None,
     registry: RegistryLookup | None,
@@ -286,7 +292,7 @@ def validate_customers(
     ``postcodes`` None: the Norwegian postcode ↔ city check is skipped and noted. ``registry``
     None: no Brønnøysund look-ups (the tenant has the registry check off).
     """
-    run = _Run(country, settings.allow_test_org_numbers, postcodes)
+    run = _Run(country, settings.allow_test_org_numbers, postcodes, today)
     listed = list(customers)
     per = [run.check(i, c) for i, c in enumerate(listed)]
     run.duplicates(listed, per)

@@ -6,6 +6,7 @@ import secrets as _random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from connector.clock import Clock
 from connector.secrets import CredentialStore, OAuthTokens, parse_secret
 from providers.base import ProviderFactory, Sandbox
 from providers.fiken.adapter import FikenProvider
@@ -26,7 +27,11 @@ if TYPE_CHECKING:
 
 
 def create(
-    tenant: TenantConfig, credentials: CredentialStore, lock: LockFactory | None = None
+    tenant: TenantConfig,
+    credentials: CredentialStore,
+    *,
+    clock: Clock,
+    lock: LockFactory | None = None,
 ) -> FikenProvider:
     secret = credentials.get(tenant.name)
     if not secret:
@@ -56,7 +61,7 @@ def create(
         error_message=error_message,
     )
     assert tenant.company is not None  # required_settings guarantees it
-    return FikenProvider(FikenClient(http, tenant.company))
+    return FikenProvider(FikenClient(http, tenant.company), today=clock.today)
 
 
 def sandbox(**kwargs: Any) -> Sandbox:

@@ -25,7 +25,7 @@ class FikenProvider:
         self,
         client: FikenClient,
         *,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date],
         sleep: Callable[[float], None] = time.sleep,
         fee_account: str = FEE_INCOME_ACCOUNT,
     ) -> None:

@@ -216,7 +216,7 @@ class FikenPush:
         self,
         client: FikenClient,
         *,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date],
         sleep: Callable[[float], None] = time.sleep,
         tries: int = 4,
         fee_account: str = FEE_INCOME_ACCOUNT,

@@ -34,7 +34,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from providers.sandbox_server import SandboxHTTPServer
+from connector.clock import Clock
+from providers.sandbox_server import SandboxHTTPServer, sandbox_clock
 
 from . import seed as s
 from .sandbox_control import Fault, FaultBook, Hold, RateLimiter, Stats
@@ -93,26 +94,30 @@ class FikenSandbox:
         token: str = "fiken-sandbox-token",
         company: str = s.DEFAULT_COMPANY_SLUG,
         today: date | None = None,
+        clock: Clock | None = None,
         customers: int | None = None,
         invoices: int | None = None,
         rate_limit: bool = True,
         max_per_second: float = 4.0,
         max_concurrent: int = 1,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         oauth_client_id: str = CLIENT_ID,
         oauth_client_secret: str = CLIENT_SECRET,
     ) -> None:
         self.host, self.port = host, port
         self.token = token
         self.company = company
-        self.today = today or date.today()
-        self.seed = s.make_seed(self.today, customers, invoices)
+        self.clock = sandbox_clock(today, clock)
+        self.seed_day = self.clock.today()  # the seed's data are dated relative to this day
+        self.seed = s.make_seed(self.seed_day, customers, invoices)
         self.ledger = Ledger(self.seed)
-        self.writes = WriteDesk(self.ledger, self.today)
+        self.writes = WriteDesk(self.ledger, self.clock.today)
         self.stats = Stats()
-        self.limiter = RateLimiter(max_per_second, max_concurrent, enabled=rate_limit, clock=clock)
+        self.limiter = RateLimiter(
+            max_per_second, max_concurrent, enabled=rate_limit, clock=monotonic
+        )
         self.oauth = OAuthServer(
-            client_id=oauth_client_id, client_secret=oauth_client_secret, clock=clock
+            client_id=oauth_client_id, client_secret=oauth_client_secret, clock=monotonic
         )
         self.oauth_code = SANDBOX_CODE
         self._faults = FaultBook()
@@ -123,6 +128,11 @@ class FikenSandbox:
         self._thread: threading.Thread | None = None
         self.base_url = ""
         self.root_url = ""
+
+    @property
+    def today(self) -> date:
+        """The sandbox's current day: changes made now are stamped with it."""
+        return self.clock.today()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -558,9 +568,9 @@ class FikenSandbox:
         if op == "getUser":
             return _json(200, s.USER)
         if op == "getCompany":
-            return _json(200, s.company(self.company, self.today))
+            return _json(200, s.company(self.company, self.seed_day))
         if op == "getCompanies":
-            return _page([s.company(self.company, self.today)], params, lambda c: c)
+            return _page([s.company(self.company, self.seed_day)], params, lambda c: c)
         if op == "getContacts":
             return _page(
                 ledger.find_contacts(params), params, lambda i: ledger.contact(i, self.root_url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from email import policy
@@ -253,7 +254,7 @@ def _file(uploads: dict[str, Upload], filename: str) -> Upload:
 class WriteDesk:
     """Applies write requests to the ledger and keeps the record of what was received."""
 
-    def __init__(self, ledger: Ledger, today: date) -> None:
+    def __init__(self, ledger: Ledger, today: Callable[[], date]) -> None:
         self.ledger = ledger
         self.today = today
         self.received: list[Received] = []
@@ -297,7 +298,7 @@ class WriteDesk:
         filename = _filename(fields)
         upload = _file(uploads, filename)
         attachment = self._attachment(filename, upload, None)
-        self.ledger.add_invoice_attachment(invoice_id, attachment, self.today)
+        self.ledger.add_invoice_attachment(invoice_id, attachment, self.today())
         return Outcome(201, location=attachment["downloadUrl"])
 
     def add_contact_attachment(
@@ -333,7 +334,7 @@ class WriteDesk:
             raise BodyError("emailSendOption", "field 'emailSendOption' is not a known option")
         invoice = self.ledger.invoice(self.ledger.invoice_index(invoice_id))
         dispatch_type = self._first_available(methods, payload, invoice["customer"])
-        self.ledger.add_dispatch(invoice_id, dispatch_type, self.today)
+        self.ledger.add_dispatch(invoice_id, dispatch_type, self.today())
         return Outcome(200)
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connector.clock import Clock
 from connector.secrets import CredentialStore
 from providers.base import ProviderFactory, Sandbox
 from providers.fortnox.adapter import FortnoxProvider
@@ -17,7 +18,11 @@ if TYPE_CHECKING:
 
 
 def create(
-    tenant: TenantConfig, credentials: CredentialStore, lock: LockFactory | None = None
+    tenant: TenantConfig,
+    credentials: CredentialStore,
+    *,
+    clock: Clock,
+    lock: LockFactory | None = None,
 ) -> FortnoxProvider:
     http = HttpClient(
         provider="fortnox",
@@ -26,7 +31,7 @@ def create(
         limiter=default_limiter(tenant.requests_per_window, tenant.window_seconds),
         error_message=error_message,
     )
-    return FortnoxProvider(FortnoxClient(http), finans=tenant.fortnox_finans)
+    return FortnoxProvider(FortnoxClient(http), today=clock.today, finans=tenant.fortnox_finans)
 
 
 def sandbox(**kwargs: Any) -> Sandbox:

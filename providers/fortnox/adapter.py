@@ -17,17 +17,13 @@ from typing import Any
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fortnox as mapping
 from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
-from providers.fortnox.client import STOCKHOLM, FortnoxClient, lastmodified
+from providers.fortnox.client import FortnoxClient, lastmodified
 from providers.fortnox.push import FortnoxPush
 from providers.http import ClientError
 
 # Detail reads in flight at once; the shared limiter still caps the rate at 25 per 5 s, this
 # only hides network latency (at ~200 ms a request one at a time would reach 5 req/s at best).
 DETAIL_WORKERS = 4
-
-
-def _today() -> date:
-    return datetime.now(STOCKHOLM).date()
 
 
 class FortnoxProvider:
@@ -37,7 +33,7 @@ class FortnoxProvider:
         self,
         client: FortnoxClient,
         *,
-        today: Callable[[], date] = _today,
+        today: Callable[[], date],
         customer_details: bool = True,
         invoice_details: bool = True,
         finans: bool = False,

@@ -27,9 +27,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from connector.clock import Clock
 from providers.fortnox import seed
 from providers.fortnox.sandbox_push import Pdf, PushApi, Received
-from providers.sandbox_server import SandboxHTTPServer
+from providers.sandbox_server import SandboxHTTPServer, sandbox_clock
 
 SANDBOX_CODE = "sandbox-code"
 MAX_LIMIT = 500
@@ -90,6 +91,7 @@ class FortnoxSandbox:
         client_secret: str = "sandbox-secret",
         tenant_id: str = "1234567",
         today: date | None = None,
+        clock: Clock | None = None,
         customers: int | None = None,
         invoices: int | None = None,
         rate_limit: bool = True,
@@ -100,7 +102,8 @@ class FortnoxSandbox:
     ) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.tenant_id = client_id, client_secret, tenant_id
-        self.today = today or date.today()
+        self.clock = sandbox_clock(today, clock)
+        self.seed_day = self.clock.today()  # the seed's data are dated relative to this day
         self.customer_count = max(customers or seed.BASE_CUSTOMER_COUNT, seed.BASE_CUSTOMER_COUNT)
         self.invoice_count = max(invoices or seed.BASE_INVOICE_COUNT, seed.BASE_INVOICE_COUNT)
         self.rate_limit, self.max_requests = rate_limit, max_requests
@@ -125,6 +128,11 @@ class FortnoxSandbox:
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+
+    @property
+    def today(self) -> date:
+        """The sandbox's current day: changes made now are stamped with it."""
+        return self.clock.today()
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> FortnoxSandbox:
@@ -214,7 +222,7 @@ class FortnoxSandbox:
         with self._lock:
             over = self._invoice_over.setdefault(number, {})
             over.update(fields)
-            over["_modified"] = datetime.now(seed.STOCKHOLM)
+            over["_modified"] = self.clock.now().astimezone(seed.STOCKHOLM)
             self._index_cache.clear()
             self._inv_state = None
 
@@ -222,7 +230,7 @@ class FortnoxSandbox:
         with self._lock:
             over = self._customer_over.setdefault(number, {})
             over.update(fields)
-            over["_modified"] = datetime.now(seed.STOCKHOLM)
+            over["_modified"] = self.clock.now().astimezone(seed.STOCKHOLM)
             self._index_cache.clear()
             self._cust_mod = None
 
@@ -348,14 +356,14 @@ class FortnoxSandbox:
 
     # --- data ----------------------------------------------------------------------------
     def invoice(self, n: int) -> dict[str, Any]:
-        detail = seed.invoice_detail(n, self.today, self.customer_count)
+        detail = seed.invoice_detail(n, self.seed_day, self.customer_count)
         over = self._invoice_over.get(n)
         if over:
             detail.update({k: v for k, v in over.items() if not k.startswith("_")})
         return detail
 
     def customer(self, n: int) -> dict[str, Any]:
-        detail = seed.customer_detail(n, self.today)
+        detail = seed.customer_detail(n, self.seed_day)
         over = self._customer_over.get(n)
         if over:
             detail.update({k: v for k, v in over.items() if not k.startswith("_")})
@@ -390,8 +398,8 @@ class FortnoxSandbox:
                         due_d = date.fromisoformat(d["DueDate"])
                         ts = over["_modified"]
                     else:
-                        st, due_d = seed.invoice_state(n, self.today, self.customer_count)
-                        ts = seed.invoice_modified(n, self.today)
+                        st, due_d = seed.invoice_state(n, self.seed_day, self.customer_count)
+                        ts = seed.invoice_modified(n, self.seed_day)
                     state.append(_STATE_CODES[st])
                     due.append(due_d.toordinal())
                     mod.append(self._minute(ts))
@@ -404,7 +412,7 @@ class FortnoxSandbox:
                 mod, active = array("l"), array("b")
                 for n in range(1, self.customer_count + 1):
                     over = self._customer_over.get(n)
-                    ts = over["_modified"] if over else seed.customer_modified(n, self.today)
+                    ts = over["_modified"] if over else seed.customer_modified(n, self.seed_day)
                     mod.append(self._minute(ts))
                     active.append(1 if self.customer(n).get("Active", True) else 0)
                 self._cust_mod, self._cust_active = mod, active
