@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -35,7 +35,7 @@ from connector.policy.calendar import (
 from connector.policy.charges import ZERO, compensation, fee, interest_factor, round_money
 from connector.policy.history import TakenAction
 from connector.policy.holds import active_holds
-from connector.policy.interest_start import InterestStart, interest_start, invoice_sent_on
+from connector.policy.interest_start import interest_start, invoice_sent_on
 from connector.policy.rules import CountryRules, rules_for
 from connector.policy.settings import Agreement, PolicySettings
 from connector.policy.timebar import time_bar, time_bar_warning
@@ -101,6 +101,21 @@ class _Policy:
     grace: int
     compensation_stage: ActionStage
     time_bar_quiet_days: int  # claims younger than this are far from any time bar
+    _terms: dict[str | None, tuple[Agreement, Agreement]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def terms(self, number: str | None) -> tuple[Agreement, Agreement]:
+        """(due dates agreed, reminder fee agreed) for one customer number, memoised."""
+        found = self._terms.get(number)
+        if found is None:
+            s = self.settings
+            found = (
+                s.agreement("due_dates_agreed", number),
+                s.agreement("reminder_fee_agreed", number),
+            )
+            self._terms[number] = found
+        return found
 
 
 _POLICIES: dict[tuple[int, int], tuple[PolicySettings, CountryRules, _Policy]] = {}
@@ -443,26 +458,15 @@ def _action(
     why: str,
 ) -> ReminderAction:
     kind = customer.kind if customer is not None else None
-    s = pol.settings
-    due = deferred_due_date(pol.country, inv.due_date)
     number = inv.customer_number or (customer.number if customer is not None else None)
-    start = interest_start(
-        pol.rules,
-        due=inv.due_date,
-        deferred=due,
-        agreed=s.agreement("due_dates_agreed", number),
-        demand=s.interest_demand,
-        invoice_sent=invoice_sent_on(inv),
-        history=hist,
-        sending_on=today,
-    )
-    fee_agreed = s.agreement("reminder_fee_agreed", number)
+    due_agreed, fee_agreed = pol.terms(number)
+    sent = invoice_sent_on(inv) if inv.dispatches else None
     letter = _letter(
         pol,
         today,
         inv.due_date,
-        due,
-        start,
+        sent,
+        due_agreed,
         fee_agreed,
         inv.currency,
         kind,
@@ -502,8 +506,8 @@ def _letter(
     pol: _Policy,
     today: date,
     original_due: date,
-    due: date,
-    start: InterestStart,
+    invoice_sent: date | None,
+    due_agreed: Agreement,
     fee_agreed: Agreement,
     currency: str,
     kind: CustomerKind | None,
@@ -513,6 +517,17 @@ def _letter(
     why: str,
 ) -> _Letter:
     rules, s = pol.rules, pol.settings
+    due = deferred_due_date(pol.country, original_due)
+    start = interest_start(
+        rules,
+        due=original_due,
+        deferred=due,
+        agreed=due_agreed,
+        demand=s.interest_demand,
+        invoice_sent=invoice_sent,
+        history=hist,
+        sending_on=today,
+    )
     head = [f"{rules.stage_names[stage]} ({rules.country}) #{sequence}: {why}"]
     if due != original_due:
         head.append(f"due date {original_due} counts as {due}: {_due_move(pol, original_due)}")

@@ -60,10 +60,11 @@ def interest_start(
             f"{agreed.describe('due date in advance')}: {rules.interest_rule_agreed}",
         )
     letters = [h.sent_on for h in history if h.is_letter]
+    first_letter = min(letters) if letters else None
     if demand == "invoice" and invoice_sent is not None:
         demanded, what = invoice_sent, "the invoice, sent"
-    elif letters:
-        demanded, what = min(letters), "kravsync's first letter, sent"
+    elif first_letter is not None:
+        demanded, what = first_letter, "kravsync's first letter, sent"
         if demand == "invoice":
             what = "kravsync's first letter (the invoice's sending day is unknown), sent"
     else:
