@@ -318,9 +318,11 @@ def test_plan_far_past_every_table_says_what_it_did(kravsync, capsys) -> None:  
         assert doc["notices"]["fjord"][0].startswith("NO forsinkelsesrente has no usable figure")
         for action in doc["actions"]:
             assert "from 2026-07-01 not claimed" in action["reason"] or action["interest"] == "0.00"
-        print(day, len(doc["actions"]), len(doc["skipped"]))
     assert kravsync("status", "--today", "2031-01-02") == 0
     assert "figures missing (not claimed):" in capsys.readouterr().out
+    assert kravsync("status", "--today", "2031-01-02", "--format", "json") == 0
+    (tenant,) = json.loads(capsys.readouterr().out)["tenants"]
+    assert tenant["rates"][0].startswith("NO forsinkelsesrente has no usable figure")
     assert kravsync("report", "--today", "2031-01-02", "--format", "json") == 0
     summary = json.loads(capsys.readouterr().out)["summary"]["fjord"]
     assert any("forsinkelsesrente has no usable figure" in n for n in summary["notes"])

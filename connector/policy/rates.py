@@ -201,20 +201,31 @@ def notices(rules: CountryRules, today: date) -> list[str]:
             "standardkompensasjon": "no B2B compensation on claims falling due then",
             "inkassosats": "no fee on letters sent then",
         }.get(key, "nothing is claimed on it")
-        spans = "; ".join(f"{start}..{end if end < today else 'today'}" for start, end, _ in gaps)
-        why = "; ".join(dict.fromkeys(w for _, _, whys in gaps for w in whys))
-        out.append(f"{rules.country} {table.name} has no usable figure for {spans}: {what} ({why})")
+        spans = "; ".join(f"{start}..{end if end < today else 'today'}" for start, end in gaps)
+        unconfirmed = [
+            f"{table.fmt(p.value)} from {p.valid_from}"
+            for p in table.periods
+            if p.value is not None
+            and not p.evidence.usable
+            and any(a <= p.valid_from <= b for a, b in gaps)
+        ]
+        line = f"{rules.country} {table.name} has no usable figure for {spans}: {what}"
+        if unconfirmed:
+            line += f"; built-in figures not confirmed: {', '.join(unconfirmed)}"
+        if table.advice:
+            line += f" ({table.advice})"
+        out.append(line)
     return out
 
 
-def _joined(gaps: list[tuple[date, date, str]]) -> list[tuple[date, date, list[str]]]:
-    """Adjacent gaps as one span, with every reason."""
-    out: list[tuple[date, date, list[str]]] = []
-    for start, end, why in gaps:
+def _joined(gaps: list[tuple[date, date, str]]) -> list[tuple[date, date]]:
+    """Adjacent gaps as one span."""
+    out: list[tuple[date, date]] = []
+    for start, end, _why in gaps:
         if out and out[-1][1].toordinal() + 1 == start.toordinal():
-            out[-1] = (out[-1][0], end, [*out[-1][2], why])
+            out[-1] = (out[-1][0], end)
         else:
-            out.append((start, end, [why]))
+            out.append((start, end))
     return out
 
 
