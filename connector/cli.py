@@ -11,7 +11,13 @@ from datetime import date
 from pathlib import Path
 
 from connector.clock import Clock, ClockSettingError
-from connector.config import Config, ConfigError, TenantConfig, load_config
+from connector.config import (
+    Config,
+    ConfigError,
+    TenantConfig,
+    default_config_path,
+    load_config,
+)
 from connector.interaction import Terminal
 from connector.models import Note, NoteKind
 from connector.planning import plan_tenant
@@ -26,7 +32,7 @@ from connector.runtime import (
 from connector.secrets import CredentialError, credentials_for
 from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
-from connector.views import plan_json, plan_table, report_data
+from connector.views import plan_json, plan_table, report_data, tenant_notices
 from providers.base import get_factory
 from providers.http import ProviderError
 
@@ -121,6 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("auth", help="store credentials for a tenant in the keyring")
     p.add_argument("tenant")
+
+    p = sub.add_parser(
+        "rates",
+        help="every dated legal figure with its source; `rates update` fetches new half-years",
+    )
+    p.add_argument(
+        "action", nargs="?", choices=("show", "update"), default="show",
+        help="show (default), or update: fetch from Norges Bank and Riksbanken into the store",
+    )
+    p.add_argument("--country", action="append", default=[], choices=("NO", "SE", "no", "se"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--today", type=_date)
     return parser
 
 
@@ -171,10 +189,19 @@ def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_store(config.store_url(), clock)
     names = [t.name for t in _tenants(config, args.tenant)]
     statuses = collect(store, names, clock.today())
+    notices = {t.name: tenant_notices(t, store, clock.today()) for t in _tenants(config, args.tenant)}
     if args.format == "json":
-        print(json.dumps(status_json(statuses), indent=2, ensure_ascii=False))
+        document = status_json(statuses)
+        for entry in document["tenants"]:
+            entry["rates"] = notices.get(entry["tenant"], [])
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(status_table(statuses))
+        unclaimed = [(name, line) for name, lines in notices.items() for line in lines]
+        if unclaimed:
+            print("\nfigures missing (not claimed):")
+            for name, line in unclaimed:
+                print(f"  {name}: {line}")
     return EXIT_OK
 
 
@@ -216,11 +243,13 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
 def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_store(config.store_url(), clock)
     today = clock.today()
-    plans = [(t, plan_tenant(t, store, today)) for t in _tenants(config, args.tenant)]
+    tenants = _tenants(config, args.tenant)
+    plans = [(t, plan_tenant(t, store, today)) for t in tenants]
+    notices = {t.name: tenant_notices(t, store, today) for t in tenants}
     if args.format == "json":
-        print(json.dumps(plan_json(plans), indent=2, ensure_ascii=False))
+        print(json.dumps(plan_json(plans, notices), indent=2, ensure_ascii=False))
     else:
-        print(plan_table(plans), end="")
+        print(plan_table(plans, notices=notices), end="")
     return EXIT_OK
 
 
@@ -302,6 +331,38 @@ def cmd_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     return EXIT_OK
 
 
+def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> int:
+    from connector.rates_view import (
+        countries_of,
+        extra_rows,
+        rates_document,
+        rates_table,
+        run_update,
+    )
+
+    countries = countries_of(config, args.country)
+    if args.action == "update":
+        if config is None:
+            raise UsageError("rates update keeps what it fetches in the store: give --config")
+        store = open_store(config.store_url(), clock)
+        lines, ok = run_update(
+            config, store, countries, clock.today(), clock.now().isoformat(timespec="seconds")
+        )
+        print("\n".join(lines))
+        return EXIT_OK if ok else EXIT_FAILED
+    shown = open_store(config.store_url(), clock) if config is not None else None
+    document = rates_document(countries, extra_rows(config, shown), clock.today())
+    if config is None:
+        document["note"] = "no config file: built-in figures only (nothing fetched or set by hand)"
+    if args.format == "json":
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        if config is None:
+            print(document["note"])
+        print(rates_table(document), end="")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
@@ -319,6 +380,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return run_demo(clock)
         if args.command == "sandbox":
             return cmd_sandbox(args, clock)
+        if args.command == "rates" and args.config is None and not default_config_path().exists():
+            return cmd_rates(args, None, clock)
         config = load_config(args.config)
         handler = {
             "sync": cmd_sync,
@@ -328,6 +391,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "report": cmd_report,
             "note": cmd_note,
             "auth": cmd_auth,
+            "rates": cmd_rates,
         }[args.command]
         return handler(args, config, clock)
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError) as exc:

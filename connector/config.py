@@ -10,10 +10,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from providers.base import get_factory
 
@@ -67,6 +77,15 @@ class EmailSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
 
 
+class ManualRate(BaseModel):
+    """A dated figure set by hand (`[rates.no]` / `[rates.se]`), with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+    valid_from: date
+    value: Decimal = Field(ge=0)
+    source: str = Field(min_length=1)
+
+
 class TenantConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,6 +115,13 @@ class TenantConfig(BaseModel):
     creditor_name: str | None = None
     creditor_org_number: str | None = None
     creditor_account: str | None = None
+    # the config's [rates.<country>] rows for this tenant's country (set by Config)
+    _manual_rates: list[tuple[str, ManualRate]] = PrivateAttr(default_factory=list)
+
+    @property
+    def manual_rates(self) -> list[tuple[str, ManualRate]]:
+        """(figure, row) for each figure of this tenant's country set by hand in the config."""
+        return self._manual_rates
 
     @field_validator("name")
     @classmethod
@@ -156,6 +182,8 @@ class Config(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
+    # figures set by hand: [rates.no] / [rates.se], a list of rows per figure
+    rates: dict[str, dict[str, list[ManualRate]]] = Field(default_factory=dict)
     source: Path | None = None
 
     @model_validator(mode="after")
@@ -165,7 +193,22 @@ class Config(BaseModel):
             if tenant.name in seen:
                 raise ValueError(f"tenants[{index}].name: duplicate tenant name {tenant.name!r}")
             seen.add(tenant.name)
+        for tenant in self.tenants:
+            tenant._manual_rates = [
+                (figure, row)
+                for figure, rows in self.rates.get(tenant.country.lower(), {}).items()
+                for row in rows
+            ]
         return self
+
+    def manual_rate_rows(self) -> list[tuple[str, str, int, ManualRate]]:
+        """(country, figure, index, row) for every figure set by hand."""
+        return [
+            (country.upper(), figure, index, row)
+            for country, figures in self.rates.items()
+            for figure, rows in figures.items()
+            for index, row in enumerate(rows)
+        ]
 
     def tenant(self, name: str) -> TenantConfig:
         for tenant in self.tenants:
@@ -223,9 +266,9 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         first = exc.errors()[0]
         loc, msg = _message(dict(first))
         raise ConfigError(f"{source.name}: {loc}: {msg}") from None
-    from connector.policy_settings import check_policies
+    from connector.policy_settings import check_policies, check_rates
 
-    problems = check_policies(config)
+    problems = check_rates(config) + check_policies(config)
     if problems:
         raise ConfigError(f"{source.name}: {problems[0]}")
     return config
@@ -262,6 +305,7 @@ def load_config(path: Path | None = None) -> Config:
 __all__ = [
     "Config",
     "ConfigError",
+    "ManualRate",
     "StoreConfig",
     "TenantConfig",
     "ValidationSettings",

@@ -73,8 +73,8 @@ _WORDS: dict[tuple[str, ActionStage], _Words] = {
         intro="Vi kan ikke se å ha mottatt betaling for følgende faktura(er):",
         deadline="Vi ber om at totalbeløpet betales innen {deadline}.",
         law=(
-            "Forsinkelsesrente etter forsinkelsesrenteloven løper fra forfallsdato til betaling "
-            "skjer.",
+            "Ved forsinket betaling påløper forsinkelsesrente etter forsinkelsesrenteloven til "
+            "betaling skjer.",
         ),
         closing=_NO_COMMON_CLOSING,
         file_stem="purring",
@@ -88,8 +88,8 @@ _WORDS: dict[tuple[str, ActionStage], _Words] = {
             "Dersom kravet ikke er betalt innen {deadline}, vil det bli sendt til inkasso "
             "(inkassoloven § 9). Du kan da bli ansvarlig for inkassosalær og andre "
             "inndrivningskostnader i tillegg til kravet.",
-            "Forsinkelsesrente etter forsinkelsesrenteloven løper fra forfallsdato til betaling "
-            "skjer.",
+            "Ved forsinket betaling påløper forsinkelsesrente etter forsinkelsesrenteloven til "
+            "betaling skjer.",
         ),
         closing=_NO_COMMON_CLOSING + " Innsigelser bør gis før betalingsfristen.",
         file_stem="inkassovarsel",
@@ -112,7 +112,7 @@ _WORDS: dict[tuple[str, ActionStage], _Words] = {
         subject="Betalningspåminnelse",
         intro="Enligt våra noteringar har vi inte fått betalt för följande faktura(or):",
         deadline="Vi ber dig betala det totala beloppet senast {deadline}.",
-        law=("Dröjsmålsränta enligt räntelagen löper från förfallodagen tills betalning sker.",),
+        law=("Betalar du inte debiteras dröjsmålsränta enligt räntelagen tills betalning sker.",),
         closing=_SE_COMMON_CLOSING + " Har du invändningar mot kravet, kontakta oss.",
         file_stem="betalningspaminnelse",
     ),
@@ -126,7 +126,7 @@ _WORDS: dict[tuple[str, ActionStage], _Words] = {
             "och kan komma att drivas in genom ansökan om betalningsföreläggande hos "
             "Kronofogdemyndigheten, vilket medför ytterligare kostnader för dig "
             "(inkassolagen 5 §).",
-            "Dröjsmålsränta enligt räntelagen löper från förfallodagen tills betalning sker.",
+            "Betalar du inte debiteras dröjsmålsränta enligt räntelagen tills betalning sker.",
         ),
         closing=_SE_COMMON_CLOSING
         + " Har du invändningar mot kravet ska du framföra dem till oss före {deadline}: {where}.",

@@ -9,12 +9,21 @@ from datetime import date
 
 from connector.config import TenantConfig
 from connector.models import ActionStage, ActionState, Customer, Invoice, Note, ReminderAction
-from connector.policy import Decision, PolicySettings, TakenAction, plan
+from connector.policy import CountryRules, Decision, PolicySettings, TakenAction, plan
+from connector.policy.rates import effective_rules, from_store
+from connector.policy_settings import manual_rows
 from connector.store import Store
 
 
 def tenant_policy(tenant: TenantConfig, today: date) -> PolicySettings:
     return PolicySettings.for_country(tenant.country, tenant.policy, on=today)
+
+
+def tenant_rules(tenant: TenantConfig, store: Store) -> CountryRules:
+    """The tenant's country's rules with the figures fetched into the store and those set by
+    hand in the config merged into the built-in tables."""
+    fetched = tuple(from_store(r) for r in store.stored_rates(tenant.country))
+    return effective_rules(tenant.country, fetched + manual_rows(tenant))
 
 
 def history(store: Store, tenant: str) -> dict[str, list[TakenAction]]:
@@ -49,6 +58,7 @@ class PlanContext:
     history: dict[str, list[TakenAction]]
     notes: list[Note]
     blocking: dict[str, dict[ActionStage, Sequence[str]]]
+    rules: CountryRules | None = None  # None: the built-in tables
 
     @classmethod
     def load(cls, tenant: TenantConfig, store: Store, today: date) -> PlanContext:
@@ -60,6 +70,7 @@ class PlanContext:
             history=history(store, tenant.name),
             notes=store.notes(tenant.name),
             blocking=blocking(store, tenant.name),
+            rules=tenant_rules(tenant, store),
         )
 
     def plan(self, invoices: Iterable[Invoice]) -> list[Decision]:
@@ -73,6 +84,7 @@ class PlanContext:
             history=self.history,
             notes=self.notes,
             blocking=self.blocking,
+            rules=self.rules,
         )
 
     def decide(self, invoice: Invoice, pending: ReminderAction | None = None) -> Decision:

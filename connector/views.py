@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from connector.config import TenantConfig
+from connector.planning import tenant_rules
 from connector.policy import Decision, group_actions, plan_document
+from connector.policy.rates import notices as rate_notices
 from connector.report import aging_buckets, tenant_summary
 from connector.store import Store
 
@@ -26,18 +28,28 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}".replace(",", " ")
 
 
-def plan_json(plans: Sequence[tuple[TenantConfig, list[Decision]]]) -> dict[str, Any]:
+def plan_json(
+    plans: Sequence[tuple[TenantConfig, list[Decision]]],
+    notices: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """``notices``: per tenant, what its plan leaves unclaimed for want of a figure."""
     actions: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for tenant, decisions in plans:
         document = plan_document(decisions, tenant.name, include_skipped=True)
         actions += document["actions"]
         skipped += document.get("skipped", [])
-    return {"actions": actions, "skipped": skipped}
+    out: dict[str, Any] = {"actions": actions, "skipped": skipped}
+    if notices is not None:
+        out["notices"] = {name: list(lines) for name, lines in notices.items() if lines}
+    return out
 
 
 def plan_table(
-    plans: Sequence[tuple[TenantConfig, list[Decision]]], *, verbose: bool = True
+    plans: Sequence[tuple[TenantConfig, list[Decision]]],
+    *,
+    verbose: bool = True,
+    notices: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     lines: list[str] = []
     for tenant, decisions in plans:
@@ -46,6 +58,8 @@ def plan_table(
         messages = group_actions(acting)
         mode = "will push" if tenant.push else "plan only (push = false)"
         lines.append(f"{tenant.name}: {len(acting)} actions in {len(messages)} messages, {mode}")
+        for notice in (notices or {}).get(tenant.name, ()):
+            lines.append(f"  ! {notice}")
         for m in messages:
             total = sum(
                 (a.outstanding + a.fee + a.interest + a.compensation for a in m.actions), Decimal(0)
@@ -80,6 +94,11 @@ def plan_table(
     return "\n".join(lines).rstrip() + "\n"
 
 
+def tenant_notices(tenant: TenantConfig, store: Store, today: date) -> list[str]:
+    """What the tenant's plans leave unclaimed for want of a figure (empty when nothing)."""
+    return rate_notices(tenant_rules(tenant, store), today)
+
+
 def report_data(
     tenants: Iterable[TenantConfig], store: Store, today: date
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -108,6 +127,6 @@ def report_data(
             customers=store.customer_count(tenant.name),
             rows=tenant_rows,
             receivables=aging_buckets(store.invoices(tenant.name, open_only=True), today),
-            notes=store.last_run_notes(tenant.name),
+            notes=[*store.last_run_notes(tenant.name), *tenant_notices(tenant, store, today)],
         )
     return rows, summary

@@ -21,21 +21,38 @@ from connector.policy import (
     plan_item,
     rules_for,
 )
-from connector.policy.tables import DatedTable, Period
+from connector.policy.tables import DatedTable, Evidence, Period
 
 
-def test_dated_table_lookup_and_unknown_period() -> None:
+def test_dated_table_never_falls_back_to_another_periods_figure() -> None:
     t = DatedTable(
         "rate",
-        (Period(date(2026, 1, 1), Decimal("10.00"), "a"), Period(date(2026, 7, 1), None, "?")),
+        (
+            Period(date(2026, 1, 1), Decimal("10.00"), "a"),
+            Period(date(2026, 7, 1), Decimal("9.00"), "b", Evidence.UNVERIFIED),
+            Period(date(2027, 1, 1), None, "?"),
+        ),
+        until=date(2027, 6, 30),
+        advice="run `kravsync rates update`",
     )
     assert t.at(date(2025, 12, 31)).value is None
-    assert (
-        t.at(date(2026, 6, 30)).value == Decimal("10.00") and t.at(date(2026, 6, 30)).note is None
+    assert t.at(date(2026, 6, 30)).value == Decimal("10.00") and t.at(date(2026, 6, 30)).note is None
+    unverified = t.at(date(2026, 8, 1))
+    assert unverified.value is None
+    assert unverified.note == (
+        "rate 9.00 from 2026-07-01 is unverified and not used (run `kravsync rates update`)"
     )
-    late = t.at(date(2027, 3, 1))
-    assert late.value == Decimal("10.00")
-    assert late.note == "rate for 2026-07-01.. not yet known; used 10.00 from 2026-01-01"
+    assert t.at(date(2027, 3, 1)).value is None
+    late = t.at(date(2027, 7, 1))
+    assert late.value is None
+    assert late.note == "rate after 2027-06-30 is not known yet (run `kravsync rates update`)"
+    pieces = t.segments(date(2026, 6, 1), date(2027, 7, 2))
+    assert [(a.isoformat(), b.isoformat(), look.value) for a, b, look in pieces] == [
+        ("2026-06-01", "2026-06-30", Decimal("10.00")),
+        ("2026-07-01", "2026-12-31", None),
+        ("2027-01-01", "2027-06-30", None),
+        ("2027-07-01", "2027-07-02", None),
+    ]
 
 
 def test_tables_refuse_unordered_periods() -> None:
@@ -43,28 +60,54 @@ def test_tables_refuse_unordered_periods() -> None:
         DatedTable("x", (Period(date(2026, 2, 1), 1, "a"), Period(date(2026, 1, 1), 2, "b")))
 
 
-@pytest.mark.parametrize(
-    "country,day,figure,value",
-    [
-        ("NO", date(2025, 12, 31), "reminder_fee_cap", "35"),
-        ("NO", date(2026, 1, 1), "reminder_fee_cap", "38"),
-        ("NO", date(2025, 3, 1), "interest_rate", "12.50"),
-        ("NO", date(2025, 7, 1), "interest_rate", "12.25"),
-        ("NO", date(2026, 1, 1), "interest_rate", "12.00"),
-        ("NO", date(2026, 7, 1), "interest_rate", "12.25"),
-        ("NO", date(2025, 1, 1), "compensation", "470"),
-        ("NO", date(2025, 7, 1), "compensation", "460"),
-        ("NO", date(2026, 1, 1), "compensation", "460"),
-        ("NO", date(2026, 7, 1), "compensation", "430"),
-        ("SE", date(2026, 1, 1), "interest_rate", "10.00"),
-        ("SE", date(2026, 1, 1), "reminder_fee_cap", "60"),
-        ("SE", date(2026, 1, 1), "notice_fee_cap", "180"),
-        ("SE", date(2026, 1, 1), "compensation", "450"),
-    ],
-)
-def test_figures_of_the_design(country, day, figure, value) -> None:
+# every figure of the built-in tables: (country, day, table, value or None when not used, evidence)
+FIGURES = [
+    ("NO", date(2025, 12, 31), "reminder_fee_cap", "35", "verified"),
+    ("NO", date(2026, 1, 1), "reminder_fee_cap", "38", "secondary"),
+    ("NO", date(2024, 1, 1), "interest_rate", "12.50", "verified"),
+    ("NO", date(2024, 7, 1), "interest_rate", "12.50", "derived"),
+    ("NO", date(2025, 3, 1), "interest_rate", "12.50", "verified"),
+    ("NO", date(2025, 7, 1), "interest_rate", "12.25", "derived"),
+    ("NO", date(2026, 1, 1), "interest_rate", "12.00", "derived"),
+    ("NO", date(2026, 7, 1), "interest_rate", None, "unverified"),  # 12.25 per one third party
+    ("NO", date(2027, 1, 1), "interest_rate", None, None),
+    ("NO", date(2024, 1, 1), "compensation", "470", "verified"),
+    ("NO", date(2024, 7, 1), "compensation", None, "unverified"),  # 460
+    ("NO", date(2025, 1, 1), "compensation", "470", "verified"),
+    ("NO", date(2025, 7, 1), "compensation", None, "unverified"),  # 460
+    ("NO", date(2026, 1, 1), "compensation", "460", "secondary"),
+    ("NO", date(2026, 7, 1), "compensation", None, "unverified"),  # 430
+    ("SE", date(2024, 1, 1), "interest_rate", "12.00", "secondary"),
+    ("SE", date(2024, 7, 1), "interest_rate", "12.00", "secondary"),
+    ("SE", date(2025, 1, 1), "interest_rate", "11.00", "derived"),  # 3.00, not 2.50
+    ("SE", date(2025, 7, 1), "interest_rate", "10.00", "secondary"),
+    ("SE", date(2026, 1, 1), "interest_rate", "10.00", "derived"),
+    ("SE", date(2026, 7, 1), "interest_rate", None, None),
+    ("SE", date(2026, 1, 1), "reminder_fee_cap", "60", "verified"),
+    ("SE", date(2026, 1, 1), "notice_fee_cap", "180", "verified"),
+    ("SE", date(2026, 1, 1), "compensation", "450", "verified"),
+]
+
+
+@pytest.mark.parametrize("country,day,figure,value,evidence", FIGURES)
+def test_built_in_figures_and_their_evidence(country, day, figure, value, evidence) -> None:
     look = getattr(rules_for(country), figure).at(day)
-    assert look.value == Decimal(value) and look.source
+    assert look.value == (Decimal(value) if value else None)
+    assert (look.evidence.value if look.evidence else None) == evidence
+    assert look.source or look.note
+
+
+def test_every_row_of_the_rules_carries_a_checkable_source() -> None:
+    import re
+
+    checkable = re.compile(r"§|FOR-\d{4}|lag \(|\.no|\.se|IMY|Riksbank|Norges Bank|kravsync")
+    for country in ("NO", "SE"):
+        rules = rules_for(country)
+        for name, table in rules.tables():
+            for p in table.periods:
+                assert checkable.search(p.source), (country, name, p.source)
+        for name, text in rules.citations():
+            assert checkable.search(text), (country, name, text)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +175,7 @@ def test_group_per_customer_stage_currency() -> None:
 
 
 def test_plan_json_item_and_skipped() -> None:
-    settings = PolicySettings.for_country("NO", {}, on=date(2026, 3, 9))
+    settings = PolicySettings.for_country("NO", {"due_dates_agreed": True}, on=date(2026, 3, 9))
     decisions = plan(
         [invoice(date(2026, 2, 3), iid="a"), invoice(date(2026, 3, 20), iid="b")],
         tenant="t",

@@ -74,7 +74,7 @@ LADDER_CASES = [
     ),
     (
         "second-fee-after-missed-14-day-deadline",
-        "inkassoforskriften § 1-2: second fee after a missed deadline of at least 14 days",
+        "inkassoforskriften § 1-3: second fee after a missed deadline of at least 14 days",
         date(2026, 2, 3),
         date(2026, 3, 9),
         {},
@@ -86,7 +86,7 @@ LADDER_CASES = [
     ),
     (
         "no-second-fee-after-short-deadline",
-        "inkassoforskriften § 1-2: the first fee letter gave only 10 days",
+        "inkassoforskriften § 1-3: the first fee letter gave only 10 days",
         date(2026, 2, 3),
         date(2026, 3, 9),
         {},
@@ -98,7 +98,7 @@ LADDER_CASES = [
     ),
     (
         "fee-cap-reached",
-        "inkassoforskriften § 1-2: at most two fee-bearing letters per claim",
+        "inkassoforskriften § 1-3: at most two fee-bearing letters per claim",
         date(2025, 5, 1),
         date(2025, 11, 3),
         {"reminders": 2},
@@ -112,8 +112,8 @@ LADDER_CASES = [
         "fee cap reached",
     ),
     (
-        "fee-count-reset-after-six-months",
-        "inkassoforskriften § 1-2: the count resets six months after the last fee",
+        "no-reset-after-six-months",
+        "inkassoforskriften § 1-3: two fees per claim, ever; seven months later still none",
         date(2025, 5, 1),
         date(2025, 12, 3),
         {"reminders": 2},
@@ -122,9 +122,9 @@ LADDER_CASES = [
             taken(R, date(2025, 6, 2), date(2025, 6, 16), "35", sequence=2),
         ],
         N,
-        "35",
+        "0",
         date(2025, 12, 17),
-        "fee 35 NOK",
+        "fee cap reached (2 fee-bearing letters on this claim",
     ),
     (
         "deadline-17-may",
@@ -195,25 +195,38 @@ def test_ladder(due, today, policy, history, stage, fee, deadline, words) -> Non
 
 def test_interest_split_across_1_july_rate_change() -> None:
     # 10 days at 12.50 % (2025 H1) + 10 days at 12.25 % (2025 H2), actual/365, on 10 000 NOK
-    d = run(invoice(date(2025, 6, 20), "10000.00"), date(2025, 7, 10), reminder_after_days=20)
+    d = run(
+        invoice(date(2025, 6, 20), "10000.00"),
+        date(2025, 7, 10),
+        reminder_after_days=20,
+        due_dates_agreed=True,
+    )
     assert d.action is not None
     expected = D("10000") * (10 * D("12.50") + 10 * D("12.25")) / D("36500")
     assert d.action.interest == expected.quantize(D("0.01")) == D("67.81")
     assert "12.50 % × 10 d" in d.action.reason and "12.25 % × 10 d" in d.action.reason
 
 
-def test_beyond_last_known_period_uses_last_figure_and_says_so() -> None:
-    d = run(invoice(date(2027, 4, 19)), date(2027, 5, 3))
+def test_past_the_last_usable_rate_interest_stops_there_and_says_so() -> None:
+    # 2026 H2's built-in 12.25 % is unverified: interest is claimed to 2026-06-30 only
+    d = run(invoice(date(2026, 6, 16)), date(2026, 7, 13), due_dates_agreed=True)
     assert d.action is not None
-    assert "forsinkelsesrente for 2027-01-01.. not yet known; used 12.25 % from 2026-07-01" in (
+    assert d.action.interest == (D("1000") * 14 * D("12.00") / 36500).quantize(D("0.01"))
+    assert "interest claimed to 2026-06-30 only: 13 days from 2026-07-01 not claimed" in (
         d.action.reason
     )
-    assert d.action.interest == (D("1000") * 14 * D("12.25") / 36500).quantize(D("0.01"))
+    assert "12.25 % from 2026-07-01 is unverified and not used" in d.action.reason
 
 
 def test_b2b_gets_compensation_once_less_fees_and_no_further_fee() -> None:
     history = [taken(R, date(2026, 2, 17), date(2026, 3, 3), "38")]
-    d = run(invoice(date(2026, 2, 3)), date(2026, 3, 9), cust=COMPANY, history=history)
+    d = run(
+        invoice(date(2026, 2, 3)),
+        date(2026, 3, 9),
+        cust=COMPANY,
+        history=history,
+        due_dates_agreed=True,
+    )
     assert d.action is not None
     assert d.action.compensation == D("460") - D("38")  # 460 in force on the due date
     assert d.action.fee == 0 and "covered by the B2B compensation" in d.action.reason
@@ -226,6 +239,7 @@ def test_b2b_compensation_figure_of_the_due_date() -> None:
         date(2026, 1, 5),
         cust=COMPANY,
         stages=["collection_notice", "handover"],
+        due_dates_agreed=True,
     )
     assert d.action is not None and d.action.compensation == D("470")
 
@@ -344,10 +358,13 @@ def test_handed_over_is_the_end() -> None:
 @pytest.mark.parametrize(
     "due,today,outcome,words",
     [
-        (date(2023, 4, 1), date(2026, 3, 16), Outcome.ACTION, "time-barred on 2026-04-01"),
-        (date(2023, 3, 1), date(2026, 3, 16), Outcome.TIME_BARRED, "time-barred since 2026-03-01"),
+        # § 29 nr. 1: three years from 2023-04-01 run out on 2026-04-01 (a Wednesday)
+        (date(2023, 4, 1), date(2026, 3, 16), Outcome.ACTION, "time-barred on 2026-04-02"),
+        # § 29 nr. 2: 2026-03-01 is a Sunday, so the last day is Monday 2026-03-02
+        (date(2023, 3, 1), date(2026, 3, 16), Outcome.TIME_BARRED, "time-barred since 2026-03-03"),
+        (date(2023, 3, 1), date(2026, 3, 2), Outcome.ACTION, "2026-03-01 being a closed day"),
     ],
-    ids=["foreldelse-warning", "foreldet"],
+    ids=["foreldelse-warning", "foreldet", "last-day-on-a-sunday-moves"],
 )
 def test_foreldelse_three_years_from_due_date(due, today, outcome, words) -> None:
     # a reminder does not interrupt foreldelse in Norway (foreldelsesloven)

@@ -19,6 +19,7 @@ from connector.policy import (
     is_business_day,
     rules_for,
 )
+from connector.policy.calendar import deferred_due_date
 
 STAGE_SETS = [
     ["reminder", "collection_notice", "handover"],
@@ -43,6 +44,7 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
         "fees": draw(st.booleans()),
         "reminder_fee_agreed": draw(st.booleans()),
         "b2b_compensation": draw(st.booleans()),
+        "due_dates_agreed": draw(st.booleans()),
     }
     if draw(st.booleans()):
         raw["notice_fee"] = draw(st.sampled_from([0, 20, 35]))
@@ -97,9 +99,10 @@ def test_no_fee_above_the_cap_and_never_before_day_14_in_norway(country, raw, du
         assert a.fee <= (cap or 0)
         if a.fee > 0:
             first = rules.fee_min_days_after_due.at(a.planned_on).value or 0
-            assert (a.planned_on - due).days >= first
+            moved = deferred_due_date(country, due)  # gjeldsbrevloven § 5 / skuldebrevslagen 5 §
+            assert (a.planned_on - moved).days >= first
             if country == "NO":
-                assert (a.planned_on - due).days >= 14
+                assert (a.planned_on - moved).days >= 14
 
 
 @fast
@@ -138,9 +141,16 @@ def test_charges_stay_within_the_claim_limits(country, raw, due, cust, amount):
     actions = simulate(country, raw, due, cust, amount)
     fee_letters = [a for a in actions if a.fee > 0]
     if country == "NO":
-        assert len(fee_letters) <= 2  # 150 days: within one six-month window
+        assert len(fee_letters) <= 2  # inkassoforskriften § 1-3, no reset
     compensations = [a for a in actions if a.compensation > 0]
     assert len(compensations) <= 1
+    letters = [a for a in actions if a.stage is not ActionStage.HANDOVER]
+    if not raw["due_dates_agreed"] and letters:
+        # räntelagen 4 § / forsinkelsesrenteloven § 2: nothing before 30 days after the demand
+        starts = letters[0].planned_on + timedelta(days=30)
+        for a in actions:
+            if a.planned_on < starts:
+                assert a.interest == 0 and a.compensation == 0
     if compensations:
         assert cust is COMPANY
         figure = rules.compensation.at(due).value or Decimal(0)

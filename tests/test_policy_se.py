@@ -1,5 +1,5 @@
-"""Sweden: one row per rule (lag och förordning om ersättning för inkassokostnader,
-inkassolagen, räntelagen, preskriptionslagen)."""
+"""Sweden: one row per rule (lag om ersättning för inkassokostnader, inkassolagen, räntelagen,
+preskriptionslagen)."""
 
 from __future__ import annotations
 
@@ -31,11 +31,11 @@ CASES = [
         "0",
         "0",
         date(2026, 3, 19),
-        "not agreed in advance",
+        "fee not agreed (tenant default reminder_fee_agreed = false)",
     ),
     (
         "påminnelse-agreed-fee-60",
-        "förordning (1981:1057) 2 §: påminnelseavgift at most 60 SEK",
+        "lag (1981:739) 4 § andra stycket 1: påminnelseavgift at most 60 SEK",
         date(2026, 3, 2),
         date(2026, 3, 9),
         {"reminder_fee_agreed": True},
@@ -49,7 +49,7 @@ CASES = [
     ),
     (
         "inkassokrav-14-days-after-påminnelse",
-        "inkassolagen 5 §: deadline at least 8 days; förordning 2 §: fee at most 180",
+        "IMY on inkassolagen 5 §: deadline at least 8 days; lag (1981:739) 4 §: fee at most 180",
         date(2026, 3, 2),
         date(2026, 3, 23),
         {},
@@ -66,7 +66,7 @@ CASES = [
         "lag (1981:739) 4 a §: B2B 450 SEK replaces the inkassoavgift",
         date(2026, 3, 2),
         date(2026, 3, 23),
-        {},
+        {"due_dates_agreed": True},
         [taken(R, date(2026, 3, 9), date(2026, 3, 19))],
         COMPANY,
         N,
@@ -80,7 +80,7 @@ CASES = [
         "lag (1981:739) 4 a §: an earlier påminnelseavgift is deducted",
         date(2026, 3, 2),
         date(2026, 3, 23),
-        {"reminder_fee_agreed": True},
+        {"reminder_fee_agreed": True, "due_dates_agreed": True},
         [taken(R, date(2026, 3, 9), date(2026, 3, 19), "60")],
         COMPANY,
         N,
@@ -152,25 +152,34 @@ def test_no_second_påminnelseavgift() -> None:
 
 
 def test_drojsmalsranta_2026_h1() -> None:
-    d = run(se(date(2026, 3, 2), "10000.00"), date(2026, 3, 9), country="SE")
+    d = run(se(date(2026, 3, 2), "10000.00"), date(2026, 3, 9), country="SE", due_dates_agreed=True)
     assert d.action is not None
     assert d.action.interest == (D("10000") * 7 * D("10.00") / 36500).quantize(D("0.01"))
 
 
-def test_unknown_half_year_uses_2026_h1_and_says_so() -> None:
-    d = run(se(date(2026, 7, 27)), date(2026, 8, 3), country="SE")
+def test_unknown_half_year_is_not_claimed_and_says_so() -> None:
+    d = run(se(date(2026, 6, 22)), date(2026, 7, 6), country="SE", due_dates_agreed=True)
     assert d.action is not None
-    assert "dröjsmålsränta for 2026-07-01.. not yet known; used 10.00 % from 2026-01-01" in (
+    assert d.action.interest == (D("1000") * 8 * D("10.00") / 36500).quantize(D("0.01"))
+    assert "interest claimed to 2026-06-30 only: 6 days from 2026-07-01 not claimed" in (
         d.action.reason
     )
-    assert d.action.interest == (D("1000") * 7 * D("10.00") / 36500).quantize(D("0.01"))
+    assert "referensränta" in d.action.reason and "kravsync rates update" in d.action.reason
 
 
 def test_days_before_the_table_accrue_nothing_and_say_so() -> None:
-    d = run(se(date(2025, 12, 22)), date(2026, 1, 12), country="SE", stages=["collection_notice"])
+    d = run(
+        se(date(2023, 12, 22)),
+        date(2024, 1, 12),
+        country="SE",
+        stages=["collection_notice"],
+        due_dates_agreed=True,
+    )
     assert d.action is not None
-    assert d.action.interest == (D("1000") * 12 * D("10.00") / 36500).quantize(D("0.01"))
-    assert "no dröjsmålsränta in the data before 2026-01-01: 9 days" in d.action.reason
+    # 2024 H1: referensränta 4.00 % + 8 = 12.00 %
+    assert d.action.interest == (D("1000") * 12 * D("12.00") / 36500).quantize(D("0.01"))
+    assert "no dröjsmålsränta in the data before 2024-01-01" in d.action.reason
+    assert "9 days from 2023-12-23 not claimed" in d.action.reason
 
 
 def test_foreign_currency_gets_interest_but_no_kronor_fee() -> None:
@@ -180,6 +189,7 @@ def test_foreign_currency_gets_interest_but_no_kronor_fee() -> None:
         country="SE",
         cust=COMPANY,
         history=[taken(R, date(2026, 3, 9), date(2026, 3, 19))],
+        due_dates_agreed=True,
     )
     assert d.action is not None and d.action.fee == 0 and d.action.compensation == 0
     assert d.action.interest > 0 and "invoice in EUR" in d.action.reason

@@ -46,6 +46,12 @@ REFUSED = [
         "policy.reminder_fee: 70 is above the legal cap of 60 SEK",
     ),
     ("NO", {"grace_days": -1}, "policy.grace_days: Input should be greater than or equal to 0"),
+    (
+        "SE",
+        {"customers": {"10002": {"fee_agreed": True}}},
+        "policy.customers.10002.fee_agreed: Extra inputs are not permitted",
+    ),
+    ("NO", {"interest_demand": "email"}, "policy.interest_demand: Input should be"),
     ("NO", {"reminder_days": 5}, "policy.reminder_days: Extra inputs are not permitted"),
 ]
 
@@ -82,3 +88,20 @@ def test_stages_are_kept_in_ladder_order() -> None:
 def test_unknown_country() -> None:
     with pytest.raises(KeyError, match="known: NO, SE"):
         PolicySettings.for_country("DK", {}, on=ON)
+
+
+def test_a_reminder_fee_is_legal_when_some_customer_agreed_to_it() -> None:
+    raw = {"reminder_fee": 60, "customers": {"10002": {"reminder_fee_agreed": True}}}
+    s = PolicySettings.for_country("SE", raw, on=ON)
+    assert s.agreement("reminder_fee_agreed", "10002").agreed
+    other = s.agreement("reminder_fee_agreed", "10001")
+    assert not other.agreed and other.origin == "tenant default reminder_fee_agreed = false"
+
+
+def test_defaults_never_over_claim() -> None:
+    s = PolicySettings.for_country("NO", {}, on=ON)
+    assert (s.due_dates_agreed, s.reminder_fee_agreed, s.interest_demand) == (
+        False,
+        False,
+        "first_letter",
+    )

@@ -17,7 +17,7 @@ from connector.models import (
     Note,
     NoteKind,
 )
-from connector.policy import Decision, PolicySettings, TakenAction, decide
+from connector.policy import CountryRules, Decision, PolicySettings, TakenAction, decide
 
 R, N, H = ActionStage.REMINDER, ActionStage.COLLECTION_NOTICE, ActionStage.HANDOVER
 D = Decimal
@@ -40,6 +40,7 @@ def invoice(
     iid: str = "i1",
     cid: str | None = "c1",
     issue: date | None = None,
+    number: str = "10001",
     **kw: Any,
 ) -> Invoice:
     return Invoice(
@@ -47,7 +48,7 @@ def invoice(
         provider_id=iid,
         number=f"N{iid}",
         customer_id=cid,
-        customer_number="10001" if cid else None,
+        customer_number=number if cid else None,
         customer_name="Blåbær & Søn AS",
         issue_date=issue or date.fromordinal(due.toordinal() - 14),
         due_date=due,
@@ -104,8 +105,10 @@ def run(
     history: Sequence[TakenAction] = (),
     notes: Sequence[Note] = (),
     blocking: Sequence[str] = (),
+    rules: CountryRules | None = None,
     **policy: Any,
 ) -> Decision:
+    """``decide`` on one invoice with the policy given as keywords (checked against the law)."""
     settings = PolicySettings.for_country(country, policy, on=today)
     return decide(
         inv,
@@ -117,6 +120,7 @@ def run(
         history=history,
         notes=notes,
         blocking=blocking,
+        rules=rules,
     )
 
 

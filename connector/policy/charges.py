@@ -15,53 +15,59 @@ from functools import lru_cache
 from connector.models import ActionStage, CustomerKind
 from connector.policy.history import ZERO, TakenAction
 from connector.policy.rules import CountryRules, rules_for
+from connector.policy.settings import Agreement
 from connector.policy.tables import percent
 
 CENT = Decimal("0.01")
 _DAY = timedelta(days=1)
 
 
-# -- interest -------------------------------------------------------------------------------
+# -- interest ---------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=16384)
-def _rate_days(country: str, due: date, until: date) -> tuple[Decimal, str, tuple[str, ...]]:
-    """Σ(days × % rate) over ``due+1 .. until``, split at every rate change, with its wording."""
-    rules = rules_for(country)
+def _rate_days(
+    rules: CountryRules, first: date, until: date
+) -> tuple[Decimal, str, tuple[str, ...]]:
+    """Σ(days × % rate) over ``first .. until``, split at every rate change, with its wording.
+    Days without a usable rate accrue nothing, and a note says so."""
+    table = rules.interest_rate
     total = ZERO
     parts: list[str] = []
     notes: list[str] = []
-    for start, end, look in rules.interest_rate.segments(due + _DAY, until):
+    sources: list[str] = []
+    for start, end, look in table.segments(first, until):
         days = (end - start).days + 1
         if look.value is None:
-            notes.append(f"{look.note}: {days} days from {start} accrue no interest")
+            last = start - _DAY
+            claimed = f"interest claimed to {last} only" if last >= first else "no interest"
+            notes.append(f"{claimed}: {days} days from {start} not claimed, {look.note}")
             continue
-        if look.note and look.note not in notes:
-            notes.append(look.note)
         total += days * look.value
         parts.append(f"{percent(look.value)} × {days} d ({start}..{end})")
-    source = rules.interest_rate.at(until).source
-    detail = f"{rules.interest_rate.name} {' + '.join(parts) or 'none'} (actual/"
-    detail += f"{rules.interest_day_basis}; {source})"
+        if look.source not in sources:
+            sources.append(look.source)
+    detail = f"{table.name} {' + '.join(parts) or 'none'} (actual/{rules.interest_day_basis}"
+    detail += f"; {' | '.join(sources)})" if sources else ")"
     return total / (100 * rules.interest_day_basis), detail, tuple(notes)
 
 
 def interest_factor(
-    rules: CountryRules, due: date, until: date
+    rules: CountryRules, first: date, until: date
 ) -> tuple[Decimal, str, tuple[str, ...]] | None:
-    """The factor that turns an amount into its interest from the day after ``due`` to ``until``
+    """The factor that turns an amount into its interest for the days ``first`` to ``until``
     inclusive (each day at the rate in force that day, actual/``interest_day_basis``), with its
-    wording and notes; None when no day has passed."""
-    if until <= due:
+    wording and notes; None when no interest day has come."""
+    if until < first:
         return None
-    return _rate_days(rules.country, due, until)
+    return _rate_days(rules, first, until)
 
 
 def interest(
-    outstanding: Decimal, due: date, until: date, rules: CountryRules
+    outstanding: Decimal, first: date, until: date, rules: CountryRules
 ) -> tuple[Decimal, str, tuple[str, ...]]:
     """Simple interest on ``outstanding``, rounded once to øre/öre: amount, wording, notes."""
-    found = interest_factor(rules, due, until)
+    found = interest_factor(rules, first, until)
     if found is None:
         return ZERO, "", ()
     factor, detail, notes = found
@@ -76,27 +82,6 @@ def round_money(amount: Decimal) -> Decimal:
 # -- fee ------------------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def _fee_series(fee_letters: Sequence[TakenAction], reset_months: int) -> list[TakenAction]:
-    """The fee-bearing letters since the counter last reset (six months without a fee)."""
-    series: list[TakenAction] = []
-    for h in fee_letters:
-        if series and h.sent_on >= add_months(series[-1].sent_on, reset_months):
-            series = []
-        series.append(h)
-    return series
-
-
 def fee(
     stage: ActionStage,
     sent_on: date,
@@ -106,11 +91,12 @@ def fee(
     wanted: Decimal | None,
     *,
     fees_on: bool,
-    reminder_fee_agreed: bool,
+    reminder_fee_agreed: Agreement,
     compensated: bool,
     rules: CountryRules,
 ) -> tuple[Decimal, str]:
-    """The fee for a letter of ``stage`` sent on ``sent_on``, or 0 with the reason."""
+    """The fee for a letter of ``stage`` sent on ``sent_on`` on a claim whose (deferred) due
+    date is ``due_date``, or 0 with the reason."""
     table = rules.fee_cap(stage)
     if table is None:
         return ZERO, ""
@@ -120,12 +106,12 @@ def fee(
         return ZERO, f"no fee: covered by the B2B compensation ({rules.compensation_rule})"
     if currency != rules.currency:
         return ZERO, f"no fee: invoice in {currency}, fee table in {rules.currency}"
-    if (
-        stage is ActionStage.REMINDER
-        and rules.reminder_fee_agreement_rule
-        and not reminder_fee_agreed
-    ):
-        return ZERO, f"no fee: not agreed in advance ({rules.reminder_fee_agreement_rule})"
+    agreement = ""
+    if stage is ActionStage.REMINDER and rules.reminder_fee_agreement_rule:
+        said = reminder_fee_agreed.describe("fee")
+        if not reminder_fee_agreed.agreed:
+            return ZERO, f"no fee: {said}; needed: {rules.reminder_fee_agreement_rule}"
+        agreement = f"; {said}"
     cap = table.at(sent_on)
     if cap.value is None:
         return ZERO, f"no fee: {cap.note}"
@@ -133,8 +119,8 @@ def fee(
     first = rules.fee_min_days_after_due.at(sent_on)
     if first.value is not None and day < first.value:
         return ZERO, (
-            f"no fee: sent on day {day} after the due date, a fee needs day {first.value} "
-            f"({first.source})"
+            f"no fee: sent on day {day} after the due date {due_date}, a fee needs day "
+            f"{first.value}, {due_date + timedelta(days=first.value)} ({first.source})"
         )
     fee_letters = sorted((h for h in history if h.fee > 0), key=lambda h: h.sent_on)
     if rules.max_fees_per_stage is not None:
@@ -142,20 +128,17 @@ def fee(
         same = sum(1 for h in fee_letters if h.stage is stage)
         if per_stage.value is not None and same >= per_stage.value:
             return ZERO, f"no fee: fee cap reached ({same} already; {per_stage.source})"
-    if rules.max_fee_letters is not None and rules.fee_count_reset_months is not None:
-        reset = rules.fee_count_reset_months.at(sent_on).value or 0
-        series = _fee_series(fee_letters, reset)
-        if series and sent_on >= add_months(series[-1].sent_on, reset):
-            series = []
+    if rules.max_fee_letters is not None:
         most = rules.max_fee_letters.at(sent_on)
-        if most.value is not None and len(series) >= most.value:
+        if most.value is not None and len(fee_letters) >= most.value:
+            dates = ", ".join(str(h.sent_on) for h in fee_letters)
             return ZERO, (
-                f"no fee: fee cap reached ({len(series)} fee-bearing letters since "
-                f"{series[0].sent_on}; {most.source})"
+                f"no fee: fee cap reached ({len(fee_letters)} fee-bearing letters on this claim: "
+                f"{dates}; {most.source})"
             )
-        if len(series) == 1 and rules.second_fee_min_deadline_days is not None:
+        if len(fee_letters) == 1 and rules.second_fee_min_deadline_days is not None:
             need = rules.second_fee_min_deadline_days.at(sent_on)
-            prior = series[0]
+            prior = fee_letters[0]
             given = (prior.deadline - prior.sent_on).days if prior.deadline else 0
             if need.value is not None and given < need.value:
                 return ZERO, (
@@ -168,7 +151,7 @@ def fee(
     if amount <= 0:
         return ZERO, "no fee: set to 0 in the policy"
     capped = wanted is not None and wanted > cap.value
-    return amount, _fee_text(rules.country, amount, cap.value, cap.source, capped)
+    return amount, _fee_text(rules.country, amount, cap.value, cap.source, capped) + agreement
 
 
 @lru_cache(maxsize=256)
@@ -191,9 +174,13 @@ def compensation(
     *,
     enabled: bool,
     on_stage: ActionStage,
+    sent_on: date,
+    interest_from: date | None,
 ) -> tuple[Decimal, str, bool]:
     """The one standard B2B compensation per claim, on the letter of stage ``on_stage``, at the
-    figure in force on the day the claim fell due, less fees already charged on the claim.
+    figure in force on the day the claim fell due (after any move off a closed day), less fees
+    already charged on the claim. It follows the right to interest: none on a letter sent
+    before ``interest_from`` (None: interest has no start yet).
 
     The flag says whether the compensation covers this letter's costs (then no fee is due on it,
     even where the deduction leaves nothing to charge)."""
@@ -206,15 +193,19 @@ def compensation(
         return ZERO, "", False
     if currency != rules.currency:
         return ZERO, f"no B2B compensation: invoice in {currency}", False
+    if interest_from is None or sent_on < interest_from:
+        when = f"interest runs from {interest_from}" if interest_from else "no interest yet"
+        return ZERO, (
+            f"no B2B compensation on this letter: {when} ({rules.compensation_follows_interest})"
+        ), False
     look = rules.compensation.at(due_date)
     if look.value is None:
         return ZERO, f"no B2B compensation: {look.note}", False
     charged = sum((h.fee for h in history), ZERO)
     amount = max(ZERO, look.value - charged)
     less = f" less fees charged {rules.money(charged)}" if charged else ""
-    note = f"; {look.note}" if look.note else ""  # an unknown period: the figure used
     text = (
         f"B2B compensation {rules.money(amount)} ({rules.money(look.value)} in force on due date "
-        f"{due_date}{less}; {look.source}){note}"
+        f"{due_date}{less}; {look.source})"
     )
     return amount, text, True

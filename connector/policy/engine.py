@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -25,12 +25,19 @@ from connector.models import (
     Note,
     ReminderAction,
 )
-from connector.policy.calendar import closed_reason, is_business_day, next_business_day
+from connector.policy.calendar import (
+    add_business_days,
+    closed_reason,
+    deferred_due_date,
+    is_business_day,
+    next_business_day,
+)
 from connector.policy.charges import ZERO, compensation, fee, interest_factor, round_money
 from connector.policy.history import TakenAction
 from connector.policy.holds import active_holds
+from connector.policy.interest_start import interest_start, invoice_sent_on
 from connector.policy.rules import CountryRules, rules_for
-from connector.policy.settings import PolicySettings
+from connector.policy.settings import Agreement, PolicySettings
 from connector.policy.timebar import time_bar, time_bar_warning
 
 # Codes of error-severity findings on a customer: bare (they block the tenant's blocking_stages)
@@ -94,26 +101,45 @@ class _Policy:
     grace: int
     compensation_stage: ActionStage
     time_bar_quiet_days: int  # claims younger than this are far from any time bar
+    _terms: dict[str | None, tuple[Agreement, Agreement]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def terms(self, number: str | None) -> tuple[Agreement, Agreement]:
+        """(due dates agreed, reminder fee agreed) for one customer number, memoised."""
+        found = self._terms.get(number)
+        if found is None:
+            s = self.settings
+            found = (
+                s.agreement("due_dates_agreed", number),
+                s.agreement("reminder_fee_agreed", number),
+            )
+            self._terms[number] = found
+        return found
 
 
-_POLICIES: dict[tuple[int, str], tuple[PolicySettings, _Policy]] = {}
+_POLICIES: dict[tuple[int, int], tuple[PolicySettings, CountryRules, _Policy]] = {}
 
 
-def _policy(settings: PolicySettings, country: str) -> _Policy:
-    """Resolved once per settings object (keyed by identity: hashing a pydantic model on every
-    ``decide`` call would cost more than the decision)."""
-    found = _POLICIES.get((id(settings), country))
-    if found is not None and found[0] is settings:
-        return found[1]
+def _policy(settings: PolicySettings, country: str, rules: CountryRules | None) -> _Policy:
+    """Resolved once per settings object and rules (keyed by identity: hashing a pydantic model
+    on every ``decide`` call would cost more than the decision). ``rules``: the country's rules
+    with figures kept current (connector.policy.rates); None: the built-in ones."""
+    rules = rules if rules is not None else rules_for(country)
+    if rules.country != country.upper():
+        raise ValueError(f"rules for {rules.country} given for country {country}")
+    found = _POLICIES.get((id(settings), id(rules)))
+    if found is not None and found[0] is settings and found[1] is rules:
+        return found[2]
     if len(_POLICIES) > 256:
         _POLICIES.clear()
-    pol = _make_policy(settings, country)
-    _POLICIES[(id(settings), country)] = (settings, pol)
+    pol = _make_policy(settings, rules)
+    _POLICIES[(id(settings), id(rules))] = (settings, rules, pol)
     return pol
 
 
-def _make_policy(settings: PolicySettings, country: str) -> _Policy:
-    rules = rules_for(country)
+def _make_policy(settings: PolicySettings, rules: CountryRules) -> _Policy:
+    country = rules.country
     s = settings.with_defaults(country)
     letters = [x for x in s.stages if x is not HANDOVER]
     comp_stage = s.compensation_stage if s.compensation_stage in letters else None
@@ -163,15 +189,24 @@ def decide(
     history: Sequence[TakenAction] = (),
     notes: Iterable[Note] = (),
     blocking: Blocking = (),
+    rules: CountryRules | None = None,
 ) -> Decision:
     """The next action for ``invoice`` on ``today``, or the reason there is none.
 
     ``history``: actions kravsync already took on this invoice (any order); ``notes``: the notes
     on this invoice or its customer; ``blocking``: codes of error-severity findings on the
-    customer (they block the stages in ``settings.blocking_stages``).
+    customer (they block the stages in ``settings.blocking_stages``); ``rules``: the country's
+    rules with current figures (default: the built-in tables).
     """
     return _decide(
-        invoice, tenant, _policy(settings, country), today, customer, history, notes, blocking
+        invoice,
+        tenant,
+        _policy(settings, country, rules),
+        today,
+        customer,
+        history,
+        notes,
+        blocking,
     )
 
 
@@ -186,10 +221,11 @@ def plan(
     history: Mapping[str, Sequence[TakenAction]] | None = None,
     notes: Iterable[Note] = (),
     blocking: Mapping[str, Blocking] | None = None,
+    rules: CountryRules | None = None,
 ) -> list[Decision]:
     """``decide`` for every invoice of one tenant. ``customers`` and ``blocking`` are keyed by
     customer provider id, ``history`` by invoice provider id; ``notes`` are indexed here."""
-    pol = _policy(settings, country)
+    pol = _policy(settings, country, rules)
     customers = customers or {}
     history = history or {}
     blocking = blocking or {}
@@ -249,8 +285,10 @@ def _decide(
     for h in hist:
         if h.stage is HANDOVER:
             return Decision(inv, Outcome.HANDED_OVER, f"handed over to collection on {h.sent_on}")
-    if today <= inv.due_date:
-        return Decision(inv, Outcome.NOT_OVERDUE, f"not overdue (due {inv.due_date})")
+    due = deferred_due_date(pol.country, inv.due_date)
+    if today <= due:
+        moved = f", moved to {due}: {_due_move(pol, inv.due_date)}" if due != inv.due_date else ""
+        return Decision(inv, Outcome.NOT_OVERDUE, f"not overdue (due {inv.due_date}{moved})")
 
     warnings: list[str] = []
     if (today - min(inv.issue_date, inv.due_date)).days >= pol.time_bar_quiet_days:
@@ -280,7 +318,7 @@ def _decide(
             warnings=tuple(warnings),
         )
 
-    step = _next_step(inv.due_date, hist, pol)
+    step = _next_step(due, hist, pol)
     if isinstance(step, str):
         return Decision(inv, Outcome.LADDER_DONE, step, warnings=tuple(warnings))
     stage, sequence, earliest, why = step
@@ -318,6 +356,10 @@ def _decide(
     return Decision(
         inv, Outcome.ACTION, action.reason, action=action, warnings=tuple(warnings), stage=stage
     )
+
+
+def _due_move(pol: _Policy, due: date) -> str:
+    return f"{due} is {closed_reason(pol.country, due)} ({pol.rules.due_date_rule})"
 
 
 def _order(h: TakenAction) -> tuple[date, int]:
@@ -400,6 +442,7 @@ class _Letter:
     compensation: Decimal
     head: str
     interest: tuple[Decimal, str, tuple[str, ...]] | None
+    interest_why: str
     tail: str
 
 
@@ -415,13 +458,30 @@ def _action(
     why: str,
 ) -> ReminderAction:
     kind = customer.kind if customer is not None else None
-    letter = _letter(pol, today, inv.due_date, inv.currency, kind, hist, stage, sequence, why)
+    number = inv.customer_number or (customer.number if customer is not None else None)
+    due_agreed, fee_agreed = pol.terms(number)
+    sent = invoice_sent_on(inv) if inv.dispatches else None
+    letter = _letter(
+        pol,
+        today,
+        inv.due_date,
+        sent,
+        due_agreed,
+        fee_agreed,
+        inv.currency,
+        kind,
+        hist,
+        stage,
+        sequence,
+        why,
+    )
     amount_interest = ZERO
     reason = letter.head
     if letter.interest is not None:
         factor, detail, _ = letter.interest
         amount_interest = round_money(inv.outstanding * factor)
         reason += f"; interest {amount_interest} on {inv.outstanding}: {detail}"
+    reason += letter.interest_why
     return ReminderAction(
         tenant=tenant,
         invoice_id=inv.provider_id,
@@ -445,7 +505,10 @@ def _action(
 def _letter(
     pol: _Policy,
     today: date,
-    due: date,
+    original_due: date,
+    invoice_sent: date | None,
+    due_agreed: Agreement,
+    fee_agreed: Agreement,
     currency: str,
     kind: CustomerKind | None,
     hist: tuple[TakenAction, ...],
@@ -454,13 +517,29 @@ def _letter(
     why: str,
 ) -> _Letter:
     rules, s = pol.rules, pol.settings
+    due = deferred_due_date(pol.country, original_due)
+    start = interest_start(
+        rules,
+        due=original_due,
+        deferred=due,
+        agreed=due_agreed,
+        demand=s.interest_demand,
+        invoice_sent=invoice_sent,
+        history=hist,
+        sending_on=today,
+    )
     head = [f"{rules.stage_names[stage]} ({rules.country}) #{sequence}: {why}"]
+    if due != original_due:
+        head.append(f"due date {original_due} counts as {due}: {_due_move(pol, original_due)}")
     deadline: date | None = None
     if stage is not HANDOVER:
         deadline, text = _deadline(pol, stage, today)
         head.append(text)
     tail: list[str] = []
-    factor = interest_factor(rules, due, today) if s.interest else None
+    factor = interest_factor(rules, start.first_day, today) if s.interest else None
+    interest_why = ""
+    if s.interest:
+        interest_why = f"; {start.why}" if factor is not None else f"; no interest yet: {start.why}"
     if factor is not None:
         tail.extend(factor[2])
     comp, comp_text, compensated = compensation(
@@ -472,6 +551,8 @@ def _letter(
         rules,
         enabled=s.b2b_compensation,
         on_stage=pol.compensation_stage,
+        sent_on=today,
+        interest_from=start.first_day,
     )
     if comp_text:
         tail.append(comp_text)
@@ -483,7 +564,7 @@ def _letter(
         hist,
         s.reminder_fee if stage is REMINDER else s.notice_fee,
         fees_on=s.fees,
-        reminder_fee_agreed=s.reminder_fee_agreed,
+        reminder_fee_agreed=fee_agreed,
         compensated=compensated,
         rules=rules,
     )
@@ -495,6 +576,7 @@ def _letter(
         compensation=comp,
         head="; ".join(head),
         interest=factor,
+        interest_why=interest_why,
         tail="".join(f"; {t}" for t in tail),
     )
 
@@ -512,7 +594,33 @@ def _deadline(pol: _Policy, stage: ActionStage, today: date) -> tuple[date, str]
         rule = f" ({legal.source})"
     raw = today + timedelta(days=days)
     deadline = next_business_day(pol.country, raw)
+    text = f"deadline {days} days{rule}: {deadline}"
     if deadline != raw:
         why = closed_reason(pol.country, raw)
-        return deadline, f"deadline {days} days{rule}: {raw} is {why}, moved to {deadline}"
-    return deadline, f"deadline {days} days{rule}: {deadline}"
+        text = f"deadline {days} days{rule}: {raw} is {why}, moved to {deadline}"
+    if stage is NOTICE and rules.notice_min_bank_days_after_receipt is not None:
+        deadline, text = _bank_days_after_receipt(pol, today, deadline, text)
+    return deadline, text
+
+
+def _bank_days_after_receipt(
+    pol: _Policy, today: date, deadline: date, text: str
+) -> tuple[date, str]:
+    """SE: the deadline must also leave the debtor enough bank days after the letter's presumed
+    receipt (IMY: 4), which matters over a long weekend."""
+    rules = pol.rules
+    assert rules.notice_min_bank_days_after_receipt is not None
+    need = rules.notice_min_bank_days_after_receipt.at(today)
+    if need.value is None:
+        return deadline, text
+    post = rules.presumed_delivery_bank_days.at(today) if rules.presumed_delivery_bank_days else None
+    delivery = post.value if post is not None and post.value is not None else 0
+    received = add_business_days(pol.country, today, delivery)
+    earliest = add_business_days(pol.country, received, need.value)
+    if deadline >= earliest:
+        return deadline, text
+    assumed = f" ({post.source})" if post is not None and delivery else ""
+    return earliest, (
+        f"{text}; that leaves fewer than {need.value} bank days after the presumed receipt on "
+        f"{received}{assumed}: moved to {earliest} ({need.source})"
+    )

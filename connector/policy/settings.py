@@ -1,7 +1,17 @@
 """A tenant's reminder policy (the ``[tenants.policy]`` table), checked against the law.
 
 Unset day counts take the country's defaults (``rules_xx.RULES.defaults``); unset fees mean "the
-legal cap on the sending day". ``for_country`` builds and checks a policy in one go and raises
+legal cap on the sending day".
+
+Two facts differ per customer, so the tenant value is only the default for customers the config
+does not name (``[tenants.policy.customers."<customer number>"]``):
+
+- ``due_dates_agreed``: the due date was agreed in advance, so interest runs from it
+  (forsinkelsesrenteloven § 2, räntelagen 3 §). Default ``false``, which never over-claims:
+  interest then runs from 30 days after a written demand (räntelagen 4 §).
+- ``reminder_fee_agreed`` (SE): a påminnelseavgift was agreed no later than when the debt arose
+  (lag 1981:739 2 §). Default ``false``. Setting it ``true`` for the whole tenant asserts that
+  *every* customer agreed; a fee charged to one who did not is unlawful and must be repaid. ``for_country`` builds and checks a policy in one go and raises
 :class:`PolicyError` whose messages read ``<key>: <message>`` with keys like
 ``policy.notice_deadline_days``, ready for the config loader to prefix with the file and table.
 """
@@ -9,9 +19,10 @@ legal cap on the sending day". ``for_country`` builds and checks a policy in one
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -28,6 +39,26 @@ class PolicyError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class CustomerTerms(BaseModel):
+    """What was agreed with one customer; unset keys take the tenant's value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    due_dates_agreed: bool | None = None
+    reminder_fee_agreed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """One agreement fact for one customer and where the answer came from (for the "why")."""
+
+    agreed: bool
+    origin: str  # e.g. "customer 10001 in the config" or "tenant default"
+
+    def describe(self, what: str) -> str:
+        return f"{what} {'agreed' if self.agreed else 'not agreed'} ({self.origin})"
 
 
 class PolicySettings(BaseModel):
@@ -54,6 +85,14 @@ class PolicySettings(BaseModel):
     reminder_fee: Decimal | None = Field(default=None, ge=0, description="None: the legal cap")
     notice_fee: Decimal | None = Field(default=None, ge=0, description="None: the legal cap")
     reminder_fee_agreed: bool = False  # SE: påminnelseavgift agreed before the debt arose
+    due_dates_agreed: bool = False  # due dates agreed in advance: interest from the due date
+    # when due dates were not agreed, the written demand the 30 days count from: kravsync's first
+    # letter, or the invoice itself (its sending day; in Sweden it must say that interest will
+    # be charged, räntelagen 4 §)
+    interest_demand: Literal["first_letter", "invoice"] = "first_letter"
+    customers: dict[str, CustomerTerms] = Field(
+        default_factory=dict, description="per customer number: what was agreed"
+    )
     interest: bool = True
     b2b_compensation: bool = True
     compensation_stage: ActionStage = ActionStage.COLLECTION_NOTICE
@@ -74,6 +113,15 @@ class PolicySettings(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a stage is listed twice")
         return tuple(s for s in LADDER if s in value)
+
+    def agreement(self, key: Literal["due_dates_agreed", "reminder_fee_agreed"], customer_number: str | None) -> Agreement:
+        """The answer for one customer: its own entry if it has one, else the tenant's."""
+        terms = self.customers.get(customer_number) if customer_number else None
+        value = getattr(terms, key) if terms is not None else None
+        if value is not None:
+            return Agreement(value, f"customer {customer_number} in the policy")
+        tenant: bool = getattr(self, key)
+        return Agreement(tenant, f"tenant default {key} = {str(tenant).lower()}")
 
     # -- country defaults and checks -------------------------------------------------------
 
@@ -162,10 +210,11 @@ def _check(s: PolicySettings, rules: CountryRules, on: date, explicit: set[str])
                 )
 
     if rules.reminder_fee_agreement_rule and s.fees and ActionStage.REMINDER in stages:
-        if "reminder_fee" in explicit and s.reminder_fee and not s.reminder_fee_agreed:
+        anyone = s.reminder_fee_agreed or any(t.reminder_fee_agreed for t in s.customers.values())
+        if "reminder_fee" in explicit and s.reminder_fee and not anyone:
             errors.append(
-                f"{k}reminder_fee: a reminder fee needs {k}reminder_fee_agreed = true "
-                f"({rules.reminder_fee_agreement_rule})"
+                f"{k}reminder_fee: a reminder fee needs {k}reminder_fee_agreed = true, for the "
+                f"tenant or in {k}customers.<number> ({rules.reminder_fee_agreement_rule})"
             )
 
     if s.b2b_compensation and "compensation_stage" in explicit:

@@ -144,4 +144,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "notes of a run's checks (register unavailable, ...)",
         "ALTER TABLE runs ADD COLUMN notes TEXT",
     ),
+    (
+        4,
+        "figures fetched from their publishers (kravsync rates update)",
+        """
+        CREATE TABLE rates (
+            country TEXT NOT NULL,
+            figure TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            value TEXT NOT NULL,
+            source TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (country, figure, valid_from)
+        );
+        """,
+    ),
 ]

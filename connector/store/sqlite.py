@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from connector.clock import Clock, host_time
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.store.migrations import MIGRATIONS
+from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,7 +79,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore(RecordsMixin):
+class SqliteStore(RecordsMixin, RatesMixin):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock
