@@ -15,12 +15,28 @@ class Interaction(Protocol):
     def secret(self, prompt: str) -> str: ...
 
 
+class NoTerminal(Exception):
+    """Nothing to read an answer from: standard input is closed or at its end."""
+
+
 class Terminal:
     def say(self, text: str) -> None:
         print(text, file=sys.stderr)
 
     def ask(self, prompt: str) -> str:
-        return input(prompt)
+        if sys.stdin is None or sys.stdin.closed:
+            raise NoTerminal(prompt)
+        try:
+            return input(prompt)
+        except (EOFError, RuntimeError):
+            raise NoTerminal(prompt) from None
 
     def secret(self, prompt: str) -> str:
-        return getpass.getpass(prompt)
+        """Read without echo from the terminal (getpass); with no terminal, from standard
+        input, so that a secret can be piped in."""
+        if sys.stdin is None or sys.stdin.closed:
+            raise NoTerminal(prompt)
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise NoTerminal(prompt) from None

@@ -117,7 +117,9 @@ class ScrubFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not lose the line
             message = str(record.msg)
-        record.msg = mask_person_numbers(scrub(message))
+        from connector.textsafe import printable
+
+        record.msg = printable(mask_person_numbers(scrub(message)))
         record.args = None
         if record.exc_info:
             text = logging.Formatter().formatException(record.exc_info)

@@ -11,6 +11,7 @@ from connector.config import TenantConfig
 from connector.policy import Decision, group_actions, plan_document
 from connector.report import aging_buckets, tenant_summary
 from connector.store import Store
+from connector.textsafe import printable
 
 STAGE_NAMES = {
     "NO": {"reminder": "purring", "collection_notice": "inkassovarsel", "handover": "til inkasso"},
@@ -77,7 +78,8 @@ def plan_table(
                 for d in idle:
                     lines.append(f"    invoice {d.invoice.number}: {d.reason}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    # Invoice numbers, reasons and notes come from providers and users: escaped, never raw.
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
 def report_data(
