@@ -141,9 +141,11 @@ def _dispatches(f: Fields) -> tuple[Dispatch, ...]:
 def _credit_notes(f: Fields) -> tuple[str, ...]:
     out = []
     for n, note in enumerate(f.items("associatedCreditNotes")):
-        if isinstance(note, bool) or not isinstance(note, int | str) or len(str(note)) > MAX_ID:
+        one = Fields(f.kind, f.record_id, {"id": note}, f"associatedCreditNotes[{n}].")
+        ident = one.ident("id")
+        if ident is None:
             raise f.error(f"associatedCreditNotes[{n}]", "not an invoice id")
-        out.append(str(note))
+        out.append(ident)
     return tuple(out)
 
 
@@ -167,6 +169,7 @@ def invoice(raw: dict[str, Any]) -> Invoice:
     dispatches = _dispatches(f)
     customer_fields = f.obj("customer")
     reminders = [d for d in dispatches if d.kind == "reminder"]
+    sent_manually = f.flag("sentManually", False)
     return Invoice(
         provider=PROVIDER,
         provider_id=f.record_id,
@@ -181,7 +184,7 @@ def invoice(raw: dict[str, Any]) -> Invoice:
         outstanding=outstanding,
         status=status,
         payment_reference=f.text("kid", MAX_ID),
-        sent=bool(f.items("dispatches")) or f.flag("sentManually", False),
+        sent=bool(f.items("dispatches")) or sent_manually,
         dispatches=dispatches,
         reminders_sent=len(reminders),
         last_reminded=max((d.on for d in reminders), default=None),
