@@ -263,6 +263,10 @@ class TenantConfig(BaseModel):
         for key in factory.required_settings:
             if getattr(self, key, None) in (None, ""):
                 raise ValueError(f"{key}: required for provider {self.provider!r}")
+        if self.auth == "client_credentials" and not self.tenant_id:
+            raise ValueError(
+                'tenant_id: required with auth = "client_credentials" (the customer\'s TenantId)'
+            )
         return self
 
 

@@ -104,6 +104,7 @@ class SqliteStore(RecordsMixin, MalformedMixin):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA secure_delete=ON")  # personal data deleted or masked is zeroed
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
         return conn
