@@ -189,6 +189,8 @@ def pull(
         log.debug("%s: pull failed", tenant.name, exc_info=exc)
         result.error = internal_error(tenant.name, exc)
     finally:
+        if result.error is not None:  # shown, logged, served on /healthz and stored: one safe line
+            result.error = safe_message(result.error)
         result.requests = getattr(provider, "requests_sent", 0)
         for item in result.skipped:
             store.record_error(run_id, item.kind, item.record_id, item.message)

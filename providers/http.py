@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import heapq
+import itertools
 import json
 import logging
 import math
@@ -145,16 +147,16 @@ _watching = threading.local()
 
 
 class _Watch:
-    """Cuts the connections a request uses when its deadline passes (a timer thread shuts their
-    sockets down, which ends any read blocked on them)."""
+    """Cuts the connections a request uses when its deadline passes: the watchdog thread shuts
+    their sockets down, which ends any read blocked on them."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.due = time.monotonic() + seconds
         self.expired = False
+        self.finished = False
         self._conns: list[Any] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def attach(self, conn: Any) -> None:
         with self._lock:
@@ -166,8 +168,10 @@ class _Watch:
         if self.expired:
             _cut(conn)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.finished:
+                return
             self.expired = True
             for conn in self._conns:
                 _cut(conn)
@@ -175,12 +179,53 @@ class _Watch:
     def __enter__(self) -> _Watch:
         self._previous = getattr(_watching, "watch", None)
         _watching.watch = self
-        self._timer.start()
+        _WATCHDOG.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.finished = True
         _watching.watch = self._previous
+
+
+class _Watchdog:
+    """One thread for every request's deadline (no thread per request): a heap of watches by
+    due time; finished ones are dropped as they come up."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (watch.due, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="kravsync-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                due, _, watch = self._heap[0]
+                if watch.finished:
+                    heapq.heappop(self._heap)
+                    continue
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            watch.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _cut(conn: Any) -> None:
