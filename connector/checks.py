@@ -20,6 +20,7 @@ from connector.validation import (
     validate_customers,
     validate_invoices,
 )
+from connector.validation.findings import Finding
 from connector.validation.postcodes import parse_bring
 
 log = logging.getLogger("kravsync.validation")
@@ -76,6 +77,21 @@ def registry_client(tenant: TenantConfig, store: Store, clock: Clock) -> BrregCl
     )
 
 
+def malformed_findings(store: Store, tenant: str) -> list[Finding]:
+    """A ``record.malformed`` finding for each provider record skipped as malformed."""
+    return [
+        Finding.make(
+            "record.malformed",
+            customer_id=m.record_id if m.kind == "customer" else None,
+            customer_number=None,
+            customer_name=None,
+            field=m.kind,
+            message=f"{m.kind} {m.record_id} was skipped: {m.message}",
+        )
+        for m in store.malformed_records(tenant)
+    ]
+
+
 def check_tenant(
     tenant: TenantConfig,
     store: Store,
@@ -96,7 +112,7 @@ def check_tenant(
     )
     known = {c.provider_id for c in customers}
     orphans = validate_invoices(store.invoices(tenant.name, open_only=True), known)
-    every = [*found, *orphans]
+    every = [*found, *orphans, *malformed_findings(store, tenant.name)]
     change = store.replace_findings(tenant.name, every)
     notes = list(found.notes) + list(orphans.notes)
     return CheckResult(

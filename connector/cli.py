@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -18,7 +19,8 @@ from connector.config import (
     default_config_path,
     load_config,
 )
-from connector.interaction import Terminal
+from connector.files import FileError, write_private
+from connector.interaction import NoTerminal, Terminal
 from connector.models import Note, NoteKind
 from connector.planning import plan_tenant
 from connector.policy import PolicyError
@@ -29,6 +31,7 @@ from connector.runtime import (
     setup_logging,
     terminal_progress,
 )
+from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
 from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
@@ -142,6 +145,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _accept_global_options_after_command(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``-v`` and ``--log-json`` also after the command name (``kravsync sync
+    --config F``), as users type them; given there, they win over the ones before it."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for sub in getattr(action, "choices", {}).values():
+            known = {o for a in sub._actions for o in a.option_strings}
+            if "--config" not in known:
+                sub.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file")
+            if "-v" not in known and "--verbose" not in known:
+                sub.add_argument(
+                    "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output"
+                )
+            if "--log-json" not in known:
+                sub.add_argument(
+                    "--log-json", action="store_true", default=argparse.SUPPRESS, help="log as JSON"
+                )
+
+
+def _line(text: object) -> str:
+    """One printed line: secrets scrubbed, person numbers masked, control characters escaped."""
+    return safe_message(text, 2000)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 def _tenants(config: Config, names: Sequence[str]) -> list[TenantConfig]:
     return [config.tenant(n) for n in names] if names else list(config.tenants)
 
@@ -156,10 +186,10 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         progress = terminal_progress(tenant.name)
         result = run_tenant(tenant, store, clock=clock, progress=progress, dry_run=args.dry_run)
         end_progress(progress)
-        print(result.summary())
+        print(_line(result.summary()))
         skipped = result.sync.skipped
         for item in skipped[:20]:
-            print(f"  skipped {item}")
+            print(f"  skipped {_line(item)}")
         if len(skipped) > 20:
             print(
                 f"  ... and {len(skipped) - 20} more skipped records (see the store's run_errors)"
@@ -182,7 +212,10 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         healthz_port=port,
     )
     daemon.install_signal_handlers()
-    return daemon.run()
+    try:
+        return daemon.run()
+    except OSError as exc:  # the only I/O before the loop: binding /healthz
+        raise UsageError(f"--healthz-port {port}: cannot listen on 127.0.0.1: {_os_reason(exc)}") from None
 
 
 def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -221,7 +254,12 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
         kwargs["customers"] = args.customers
     if args.invoices:
         kwargs["invoices"] = args.invoices
-    sandbox = factory.sandbox(**kwargs).start()
+    try:
+        sandbox = factory.sandbox(**kwargs).start()
+    except OSError as exc:
+        raise UsageError(f"--port {args.port}: cannot listen on 127.0.0.1: {_os_reason(exc)}") from None
+    except TypeError as exc:  # a third-party sandbox without one of these options
+        raise UsageError(f"--provider {args.provider}: its sandbox does not take {exc}") from None
     print(f"{factory.name} sandbox running (Ctrl-C to stop)")
     print(f"  base URL: {sandbox.base_url}")
     for key, value in sandbox.tenant_settings().items():
@@ -258,7 +296,7 @@ def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     rows, summary = report_data(_tenants(config, args.tenant), store, clock.today())
     text = render_report(args.format, rows, summary, generated_at=clock.now())
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        write_private(args.output, text)  # 0600, temp file + rename, never through a link
         print(f"wrote {args.output} ({len(rows)} findings)")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
@@ -324,10 +362,23 @@ def cmd_note(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 def cmd_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenant = config.tenant(args.tenant)
+    if tenant.credentials.startswith("env:"):
+        variable = tenant.credentials[4:]
+        raise UsageError(
+            f"tenant {tenant.name} reads its secret from environment variable {variable} "
+            f'(credentials = "{tenant.credentials}"): set that variable, or set '
+            'credentials = "keyring" to store one with `kravsync auth`'
+        )
     factory = get_factory(tenant.provider)
     if factory.auth is None:
         raise UsageError(f"provider {tenant.provider} has no interactive auth")
-    factory.auth(tenant, credentials_for(tenant.credentials), Terminal())
+    try:
+        factory.auth(tenant, credentials_for(tenant.credentials), Terminal())
+    except NoTerminal:
+        raise UsageError(
+            f"tenant {tenant.name}: no terminal to ask for the secret (standard input is closed); "
+            "run `kravsync auth` interactively, or pipe the secret to it"
+        ) from None
     return EXIT_OK
 
 
@@ -366,6 +417,7 @@ def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
+    _accept_global_options_after_command(parser)
     args = parser.parse_args(argv)
     if args.command == "daemon":
         args.verbose = max(args.verbose, 1)  # a daemon logs one line per cycle and per action
@@ -394,14 +446,18 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "rates": cmd_rates,
         }[args.command]
         return handler(args, config, clock)
-    except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError) as exc:
-        print(f"kravsync: {exc}", file=sys.stderr)
+    except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError, FileError) as exc:
+        print(f"kravsync: {_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (CredentialError, ProviderError) as exc:
-        print(f"kravsync: {exc}", file=sys.stderr)
+        print(f"kravsync: {_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user; -vv logs it
+        logging.getLogger("kravsync.cli").debug("internal error", exc_info=exc)
+        print(f"kravsync: internal error: {_line(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ Tenants are numbered from 0, as in the file's order.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -14,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,7 +30,77 @@ from pydantic import (
 from providers.base import get_factory
 
 DEFAULT_CONFIG_NAME = "kravsync.toml"
-_TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # matched in full (fullmatch)
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_TEXT = 2000  # characters of any one text setting
+
+
+def no_control_characters(value: Any) -> Any:
+    """Text settings end up in HTTP headers, SMTP headers, paths and letters: no control
+    characters (NUL, CR, LF, ESC...), and no novels."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise ValueError("contains a control character (NUL, line break, escape...)")
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"longer than {MAX_TEXT} characters")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def web_url(value: str | None, *, loopback_http: bool = True) -> str | None:
+    """An API URL: ``https://`` with a valid host (``http://`` only to a loopback address, for
+    the sandboxes); no user name or password in it. None stays None (the provider's own URL);
+    an empty string is refused rather than read as "the default"."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError("is empty; leave the key out to use the provider's own URL")
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        shown = f"{scheme}:" if scheme else "no scheme"
+        raise ValueError(f"{value!r} must be an https:// URL (got {shown})")
+    host = parts.hostname or ""
+    if not host or not _valid_host(host):
+        raise ValueError(f"{value!r} has no valid host name")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password (credentials go in the keyring)")
+    if port == 0:
+        raise ValueError(f"{value!r}: port 0 is not a port")
+    if scheme == "http" and not (loopback_http and is_loopback(host)):
+        raise ValueError(
+            f"{value!r} must use https (plain http only to a loopback address, e.g. a sandbox "
+            "on 127.0.0.1)"
+        )
+    return value.strip()
 
 
 class ConfigError(Exception):
@@ -42,8 +114,11 @@ class StoreConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
+        no_control_characters(value)
         if not (value.startswith("sqlite:///") or value.startswith("postgresql://")):
             raise ValueError("must start with 'sqlite:///' or 'postgresql://'")
+        if value == "sqlite:///":
+            raise ValueError("no path after sqlite:/// (e.g. sqlite:///kravsync.db)")
         return value
 
 
@@ -53,12 +128,19 @@ class ValidationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     registry_check: bool = False  # Norway: look org numbers up in Brønnøysund
     registry_url: str = "https://data.brreg.no/enhetsregisteret/api"
-    registry_ttl_hours: int = Field(default=24 * 7, ge=1)
+    registry_ttl_hours: int = Field(default=24 * 7, ge=1, le=24 * 366)
     allow_test_org_numbers: bool = False
     postcode_register: bool = True
     # Where the Norwegian postcode register comes from: "bring" (fetched from Bring and cached),
     # "fixture" (the small extract shipped with kravsync) or a path to a file in Bring's format.
     postcode_register_source: str = "bring"
+
+    _text = field_validator("*")(no_control_characters)
+
+    @field_validator("registry_url")
+    @classmethod
+    def _registry_url(cls, value: str) -> str:
+        return web_url(value) or value
 
 
 class EmailSettings(BaseModel):
@@ -74,7 +156,26 @@ class EmailSettings(BaseModel):
     from_address: str
     reply_to: str | None = None
     bcc: str | None = None  # a copy of every message, e.g. to the bookkeeper
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600, allow_inf_nan=False)
+
+    _text = field_validator("*")(no_control_characters)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not _valid_host(value):
+            raise ValueError(f"{value!r} is not a valid host name")
+        return value
+
+    @model_validator(mode="after")
+    def _encrypted(self) -> EmailSettings:
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError(
+                'security: plain SMTP (security = "none") would send the password and the '
+                f"letters unencrypted to {self.host}; allowed only to a loopback host "
+                '(use "starttls" or "tls")'
+            )
+        return self
 
 
 class ManualRate(BaseModel):
@@ -103,8 +204,8 @@ class TenantConfig(BaseModel):
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     push: bool = False
-    requests_per_window: int | None = Field(default=None, ge=1)
-    window_seconds: float | None = Field(default=None, gt=0)
+    requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
+    window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
     policy: dict[str, Any] = Field(default_factory=dict)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     email: EmailSettings | None = None
@@ -123,10 +224,37 @@ class TenantConfig(BaseModel):
         """(figure, row) for each figure of this tenant's country set by hand in the config."""
         return self._manual_rates
 
+    _text = field_validator("*")(no_control_characters)
+
+    @field_validator("base_url", "token_url", "authorize_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        return web_url(value)
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme.lower()
+        if scheme not in ("https", "http") or not urlsplit(value).hostname:
+            raise ValueError(f"{value!r} must be an http(s):// URL with a host")
+        return value
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str | None) -> str | None:
+        if value is not None and not _SLUG.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a company slug (letters, digits, '.', '_', '-'; as in "
+                "https://fiken.no/foretak/<slug>/)"
+            )
+        return value
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _TENANT_NAME.match(value):
+        if not _TENANT_NAME.fullmatch(value):
             raise ValueError(
                 "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
@@ -161,6 +289,10 @@ class TenantConfig(BaseModel):
         for key in factory.required_settings:
             if getattr(self, key, None) in (None, ""):
                 raise ValueError(f"{key}: required for provider {self.provider!r}")
+        if self.auth == "client_credentials" and not self.tenant_id:
+            raise ValueError(
+                'tenant_id: required with auth = "client_credentials" (the customer\'s TenantId)'
+            )
         return self
 
 
@@ -224,8 +356,8 @@ class Config(BaseModel):
         url = self.store.url
         if url.startswith("sqlite:///") and self.source is not None:
             path = url[len("sqlite:///") :]
-            if path != ":memory:" and not os.path.isabs(path):
-                return "sqlite:///" + str((self.source.parent / path).resolve())
+            if path and path != ":memory:" and not os.path.isabs(path):
+                return "sqlite:///" + os.path.abspath(os.path.join(self.source.parent, path))
         return url
 
 

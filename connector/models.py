@@ -71,6 +71,9 @@ class Customer(_Model):
         default=None, description="Customer's country (ISO alpha-2) if known, else None"
     )
     last_modified: date | None = None
+    # (code, field, message) of the findings on a national id or a personal org number, worked
+    # out on the clear number before the store masked it (see connector/privacy.py).
+    id_findings: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def contact_person(self) -> ContactPerson | None:
@@ -81,6 +84,7 @@ class InvoiceStatus(StrEnum):
     OPEN = "open"  # booked, sent or not, with an open balance
     PAID = "paid"  # settled in full
     CREDITED = "credited"  # fully credited by a credit note
+    CREDIT = "credit"  # a negative balance: the customer is owed money; never "paid", never dunned
     CANCELLED = "cancelled"
     WRITTEN_OFF = "written_off"
     DRAFT = "draft"  # not yet booked: never reminded

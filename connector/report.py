@@ -1,5 +1,10 @@
 """Data-quality and receivables reports: pure functions from plain data to text.
 
+Text in the rows comes from providers and is treated as hostile: every renderer masks anything
+that validates as a person number (whatever the customer's country), the table escapes control
+characters, CSV cells that a spreadsheet would run as a formula are neutralised, and HTML is
+escaped.
+
 Input is what the store holds: finding rows (dicts with the DESIGN.md §3 keys: tenant, provider,
 customer_id, customer_number, customer_name, code, field, severity, message; ``blocks`` optional)
 and a summary per tenant (see :func:`tenant_summary`). Output: ``table`` (terminal), ``csv``,
@@ -19,6 +24,8 @@ from html import escape
 from typing import Any
 
 from connector.models import Invoice
+from connector.textsafe import csv_cell, printable
+from connector.validation.identifiers import mask_person_numbers
 
 ROW_KEYS = (
     "tenant",
@@ -147,11 +154,26 @@ def _money(value: Any) -> str:
 
 # --- renderers ---------------------------------------------------------------------------------
 
+_TEXT_KEYS = ("customer_id", "customer_number", "customer_name", "field", "message")
+
+
+def public_rows(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """Rows fit to show: person numbers masked in every text a provider could have filled."""
+    out = []
+    for r in rows:
+        row = dict(r)
+        for key in _TEXT_KEYS:
+            if isinstance(row.get(key), str):
+                row[key] = mask_person_numbers(row[key])
+        out.append(row)
+    return out
+
+
 
 def render_json(rows: Iterable[Row], summary: Summary, generated_at: datetime) -> str:
     doc = {
         "generated_at": generated_at.isoformat(),
-        "findings": [dict(r) for g in group_by_customer(rows) for r in g],
+        "findings": [dict(r) for g in group_by_customer(public_rows(rows)) for r in g],
         "summary": summary,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2, default=_json_default) + "\n"
@@ -168,20 +190,22 @@ def _json_default(value: Any) -> Any:
 
 
 def render_csv(rows: Iterable[Row]) -> str:
-    """One line per finding; ``blocks`` is ``;``-separated. Excel-friendly (UTF-8, CRLF)."""
+    """One line per finding; ``blocks`` is ``;``-separated. Excel-friendly (UTF-8, CRLF). No
+    cell starts like a formula (``=``, ``+``, ``-``, ``@``, tab, CR: OWASP's rule)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_KEYS, extrasaction="ignore")
     writer.writeheader()
-    for g in group_by_customer(rows):
+    for g in group_by_customer(public_rows(rows)):
         for r in g:
-            writer.writerow({**{k: r.get(k) for k in ROW_KEYS}, "blocks": ";".join(_blocks(r))})
+            cells = {**{k: r.get(k) for k in ROW_KEYS}, "blocks": ";".join(_blocks(r))}
+            writer.writerow({k: csv_cell(v) for k, v in cells.items()})
     return buf.getvalue()
 
 
 def render_table(
     rows: Iterable[Row], summary: Summary, generated_at: datetime
 ) -> str:
-    groups = group_by_customer(rows)
+    groups = group_by_customer(public_rows(rows))
     lines = [f"Data-quality report, {generated_at:%Y-%m-%d %H:%M %Z}"]
     for tenant, s in summary.items():
         lines.append("")
@@ -217,7 +241,8 @@ def render_table(
             lines.append(f"  {r['severity'].upper():<7} {r['code']:<{width}}  {r['message']}{tail}")
     if not groups:
         lines.extend(["", "No findings."])
-    return "\n".join(lines) + "\n"
+    # A name or a message cannot recolour the terminal or forge a line of its own.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 _CSS = """
@@ -237,7 +262,7 @@ a{color:inherit;text-decoration:none}section.customer{break-inside:avoid}}
 
 def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime) -> str:
     e = escape
-    groups = group_by_customer(rows)
+    groups = group_by_customer(public_rows(rows))
     stamp = generated_at.isoformat(timespec="seconds")
     out = [
         "<!DOCTYPE html>",

@@ -15,9 +15,10 @@ from connector.checks import postcode_register
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
+from connector.scrub import ScrubFilter, one_line, safe_message
 from connector.secrets import CredentialError, CredentialStore, credentials_for
 from connector.store import Store
-from connector.sync import Progress, SyncResult, auth_failure
+from connector.sync import Progress, SyncResult, auth_failure, internal_error
 from connector.validation import PostcodeRegister
 from providers.base import MessageChannel, Provider, get_factory
 from providers.http import AuthError, ProviderError
@@ -34,10 +35,47 @@ def build_provider(
 
 
 def _failed(tenant: TenantConfig, store: Store, message: str) -> CycleResult:
+    message = tenant_line(tenant.name, message)
     store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
     run_id = store.begin_run(tenant.name)
     store.finish_run(run_id, "failed", error=message)
-    return CycleResult(sync=SyncResult(tenant=tenant.name, ok=False, error=message, run_id=run_id))
+    return CycleResult(
+        sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message), run_id=run_id)
+    )
+
+
+def tenant_line(tenant: str, message: str) -> str:
+    """``message`` as one line about ``tenant``, naming it once (never "tenant a: tenant a:")."""
+    message = one_line(str(message))
+    prefix = f"tenant {tenant}: "
+    return message if message.startswith(prefix) else prefix + message
+
+
+def _crashed(tenant: TenantConfig, store: Store, before: int | None, exc: Exception) -> CycleResult:
+    """A cycle that raised: the tenant fails with one line, stored in its run; never raised on
+    (the other tenants still run)."""
+    logging.getLogger("kravsync.cycle").debug("%s: cycle failed", tenant.name, exc_info=exc)
+    message = internal_error(tenant.name, exc)
+    try:
+        run = store.last_run(tenant.name)
+        if run is not None and run.id != before:
+            store.fail_run(run.id, message)
+            return CycleResult(
+                sync=SyncResult(
+                    tenant=tenant.name, ok=False, error=safe_message(message), run_id=run.id
+                )
+            )
+        return _failed(tenant, store, message)
+    except Exception:  # noqa: BLE001 - the store itself is failing: still one line, no raise
+        return CycleResult(sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message)))
+
+
+def _last_run_id(store: Store, tenant: str) -> int | None:
+    try:
+        run = store.last_run(tenant)
+    except Exception:  # noqa: BLE001 - reported by the cycle itself
+        return None
+    return run.id if run is not None else None
 
 
 def run_tenant(
@@ -58,6 +96,7 @@ def run_tenant(
     Pushes only when the tenant has ``push = true`` and this is not a dry run. ``channel``
     overrides the tenant's own e-mail channel (the demo's outbox)."""
     push = tenant.push and not dry_run
+    before = _last_run_id(store, tenant.name)
     try:
         provider = build_provider(tenant, store, clock, credentials)
         if push and channel is None:
@@ -65,7 +104,9 @@ def run_tenant(
     except AuthError as exc:
         return _failed(tenant, store, auth_failure(tenant, exc))
     except (CredentialError, ProviderError, ChannelError) as exc:
-        return _failed(tenant, store, f"tenant {tenant.name}: {exc}")
+        return _failed(tenant, store, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
+        return _crashed(tenant, store, before, exc)
     try:
         return run_cycle(
             tenant,
@@ -78,8 +119,13 @@ def run_tenant(
             channel=channel,
             stop=stop,
         )
+    except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
+        return _crashed(tenant, store, before, exc)
     finally:
-        provider.close()
+        try:
+            provider.close()
+        except Exception:  # noqa: BLE001 - closing a session must not turn ok into a crash
+            pass
 
 
 def channel_for(tenant: TenantConfig, clock: Clock) -> MessageChannel | None:
@@ -125,6 +171,7 @@ def setup_logging(verbose: int, json_lines: bool) -> None:
         handler.setFormatter(JsonLogFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubFilter())  # no secret and no person number reaches a log line
     root = logging.getLogger("kravsync")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)

@@ -13,11 +13,18 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connector.scrub import register_credential
+
 KEYRING_SERVICE = "kravsync"
 
 
 class CredentialError(Exception):
-    """No usable credential for a tenant; the message says what to run."""
+    """No usable credential for a tenant; the message says what to run. ``reason`` is the
+    message without its "tenant X: " prefix, for callers that name the tenant themselves."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class CredentialStore(Protocol):
@@ -37,24 +44,29 @@ class KeyringCredentials:
         from keyring.errors import KeyringError
 
         try:
-            return keyring.get_password(self.service, tenant)
+            secret = keyring.get_password(self.service, tenant)
         except KeyringError as exc:
-            raise CredentialError(
-                f"tenant {tenant}: the OS keyring is not usable here ({type(exc).__name__}); "
+            reason = (
+                f"the OS keyring is not usable here ({type(exc).__name__}); "
                 'on a headless host set credentials = "env:VARNAME" (see README)'
-            ) from None
+            )
+            raise CredentialError(f"tenant {tenant}: {reason}", reason=reason) from None
+        register_credential(secret)
+        return secret
 
     def set(self, tenant: str, secret: str) -> None:
         import keyring
         from keyring.errors import KeyringError
 
+        register_credential(secret)
         try:
             keyring.set_password(self.service, tenant, secret)
         except KeyringError as exc:
-            raise CredentialError(
-                f"tenant {tenant}: cannot write to the OS keyring ({type(exc).__name__}); "
+            reason = (
+                f"cannot write to the OS keyring ({type(exc).__name__}); "
                 'install a keyring backend or use credentials = "env:VARNAME" (see README)'
-            ) from None
+            )
+            raise CredentialError(f"tenant {tenant}: {reason}", reason=reason) from None
 
 
 class EnvCredentials:
@@ -65,9 +77,12 @@ class EnvCredentials:
         self._rotated: dict[str, str] = {}
 
     def get(self, tenant: str) -> str | None:
-        return self._rotated.get(tenant) or os.environ.get(self.variable) or None
+        secret = self._rotated.get(tenant) or os.environ.get(self.variable) or None
+        register_credential(secret)
+        return secret
 
     def set(self, tenant: str, secret: str) -> None:
+        register_credential(secret)
         self._rotated[tenant] = secret
 
 
@@ -80,11 +95,40 @@ class MemoryCredentials:
 
     def get(self, tenant: str) -> str | None:
         with self._lock:
-            return self._secrets.get(tenant)
+            secret = self._secrets.get(tenant)
+        register_credential(secret)
+        return secret
 
     def set(self, tenant: str, secret: str) -> None:
+        register_credential(secret)
         with self._lock:
             self._secrets[tenant] = secret
+
+
+def credential_fix(tenant: str, setting: str | CredentialStore) -> str:
+    """What the user does about a missing or refused credential: set the environment variable
+    (``credentials = "env:VAR"``), or run `kravsync auth` (the keyring)."""
+    variable = None
+    if isinstance(setting, str) and setting.startswith("env:"):
+        variable = setting[4:]
+    elif isinstance(setting, EnvCredentials):
+        variable = setting.variable
+    if variable is not None:
+        return f'check environment variable {variable} (credentials = "env:{variable}")'
+    return f"run `kravsync auth {tenant}`"
+
+
+def missing_credential(tenant: str, setting: str | CredentialStore) -> str:
+    """One line for a credential that is not there at all."""
+    variable = setting[4:] if isinstance(setting, str) and setting.startswith("env:") else None
+    if isinstance(setting, EnvCredentials):
+        variable = setting.variable
+    if variable is not None:
+        return (
+            f"tenant {tenant}: environment variable {variable} is not set or empty "
+            f'(credentials = "env:{variable}")'
+        )
+    return f"tenant {tenant}: no credentials stored; run `kravsync auth {tenant}`"
 
 
 def credentials_for(setting: str) -> CredentialStore:

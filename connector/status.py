@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.store import Store, TenantStatus
+from connector.textsafe import printable
 
 
 def _money(amounts: dict[str, Decimal]) -> str:
@@ -72,7 +73,8 @@ def status_table(statuses: Iterable[TenantStatus]) -> str:
     errors = [
         f"  {s.tenant}: {s.last_run.error}" for s in statuses if s.last_run and s.last_run.error
     ]
-    return "\n".join(lines + (["", "last errors:", *errors] if errors else []))
+    shown = lines + (["", "last errors:", *errors] if errors else [])
+    return "\n".join(printable(line) for line in shown)  # stored errors quote providers
 
 
 def collect(store: Store, tenants: Iterable[str], today: date) -> list[TenantStatus]:

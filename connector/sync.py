@@ -17,8 +17,11 @@ from typing import TypeVar
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import Invoice
+from connector.privacy import minimise
+from connector.scrub import safe_message
+from connector.secrets import credential_fix
 from connector.store import Store
-from providers.base import Provider, RecordError
+from providers.base import MalformedRecord, Provider, RecordError
 from providers.http import AuthError, ProviderError
 
 log = logging.getLogger("kravsync.sync")
@@ -54,16 +57,38 @@ class Stopped(Exception):
     """A stop was asked for (SIGTERM) between two batches; the cursor stays where it was."""
 
 
+class RepeatedRecord(ProviderError):
+    """One pull listed the same record twice: the provider's paging is inconsistent (a page
+    repeated or shifted), so nothing more of it is trusted; the cursor stays."""
+
+
 def _batches(
-    items: Iterable[T | RecordError], result: SyncResult, stop: threading.Event | None = None
+    items: Iterable[T | RecordError],
+    result: SyncResult,
+    stop: threading.Event | None = None,
+    *,
+    kind: str = "record",
+    provider: str = "provider",
 ) -> Iterator[list[T]]:
+    """Mapped records in batches; skipped ones into ``result.skipped``. A record id seen twice
+    in one pull raises :class:`RepeatedRecord` before the second copy is stored."""
     batch: list[T] = []
+    seen: set[str] = set()
     for item in items:
         if stop is not None and stop.is_set():
             raise Stopped()
+        record_id = item.record_id if isinstance(item, RecordError) else _provider_id(item)
+        if record_id is not None and record_id != "?":
+            if record_id in seen:
+                raise RepeatedRecord(
+                    provider,
+                    f"{kind} {record_id} was listed twice in one pull: the provider's paging is "
+                    "inconsistent; nothing after it was stored and the cursor stays",
+                )
+            seen.add(record_id)
         if isinstance(item, RecordError):
             result.skipped.append(item)
-            log.warning("%s: skipped %s", result.tenant, item)
+            log.warning("%s: skipped %s", result.tenant, safe_message(item))
             continue
         batch.append(item)
         if len(batch) >= BATCH:
@@ -71,6 +96,11 @@ def _batches(
             batch = []
     if batch:
         yield batch
+
+
+def _provider_id(item: object) -> str | None:
+    value = getattr(item, "provider_id", None)
+    return value if isinstance(value, str) else None
 
 
 def _cursor(store: Store, tenant: str, stream: str, now: datetime) -> datetime | None:
@@ -104,26 +134,49 @@ def pull(
     store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
     run_id = store.begin_run(tenant.name)
     result.run_id = run_id
+    name = getattr(provider, "name", tenant.provider)
     try:
         started = clock.now()
         since = _cursor(store, tenant.name, "customers", started)
-        for customers in _batches(provider.iter_customers(since), result, stop):
-            result.customers += store.upsert_customers(tenant.name, customers)
+        if since is None:
+            store.clear_malformed(tenant.name, "customer", None)
+        today = clock.today()
+        for customers in _batches(
+            provider.iter_customers(since), result, stop, kind="customer", provider=name
+        ):
+            kept = [
+                minimise(
+                    c,
+                    tenant_country=tenant.country,
+                    allow_test=tenant.validation.allow_test_org_numbers,
+                    today=today,
+                )
+                for c in customers
+            ]
+            result.customers += store.upsert_customers(tenant.name, kept)
+            store.clear_malformed(tenant.name, "customer", [c.provider_id for c in customers])
             if progress:
                 progress("customers", result.customers)
+        _note_skipped(store, tenant.name, result, "customer")
         store.set_cursor(tenant.name, "customers", started.isoformat())
 
         started = clock.now()
         since = _cursor(store, tenant.name, "invoices", started)
         full = since is None
+        if full:
+            store.clear_malformed(tenant.name, "invoice", None)
         seen: set[str] = set()
-        for invoices in _batches(provider.iter_invoices(since, open_only=full), result, stop):
+        for invoices in _batches(
+            provider.iter_invoices(since, open_only=full), result, stop, kind="invoice", provider=name
+        ):
             result.invoices += store.upsert_invoices(tenant.name, invoices)
+            store.clear_malformed(tenant.name, "invoice", [i.provider_id for i in invoices])
             seen.update(i.provider_id for i in invoices)
             if progress:
                 progress("invoices", result.invoices)
         if full:
             result.reconciled = _reconcile_missing(tenant, provider, store, seen, result)
+        _note_skipped(store, tenant.name, result, "invoice")
         store.set_cursor(tenant.name, "invoices", started.isoformat())
         result.ok = True
     except AuthError as exc:
@@ -132,7 +185,12 @@ def pull(
         result.error = str(exc)
     except Stopped:
         result.error = "stopped before the pull finished (cursor unchanged)"
+    except Exception as exc:  # noqa: BLE001 - whatever happens, this tenant fails alone
+        log.debug("%s: pull failed", tenant.name, exc_info=exc)
+        result.error = internal_error(tenant.name, exc)
     finally:
+        if result.error is not None:  # shown, logged, served on /healthz and stored: one safe line
+            result.error = safe_message(result.error)
         result.requests = getattr(provider, "requests_sent", 0)
         for item in result.skipped:
             store.record_error(run_id, item.kind, item.record_id, item.message)
@@ -158,6 +216,8 @@ def _reconcile_missing(
     for provider_id in sorted(stale):
         try:
             fresh.append(provider.get_invoice(provider_id))
+        except MalformedRecord as exc:
+            result.skipped.append(RecordError("invoice", provider_id, exc.message))
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bad record is reported, never fatal
@@ -168,10 +228,28 @@ def _reconcile_missing(
 
 
 def auth_failure(tenant: TenantConfig, exc: AuthError) -> str:
-    """One line telling the user what to run."""
-    if "kravsync auth" in exc.message:
+    """One line telling the user what to do: run `kravsync auth`, or (credentials from an
+    environment variable) check that variable."""
+    if "kravsync auth" in exc.message or " environment variable " in exc.message:
         return exc.message
+    fix = credential_fix(tenant.name, tenant.credentials)
+    if exc.status is None:
+        return f"tenant {tenant.name}: {exc.message}"
     return (
         f"tenant {tenant.name}: {tenant.provider} rejected the credentials "
-        f"(HTTP {exc.status}: token expired, revoked or wrong); run `kravsync auth {tenant.name}`"
+        f"(HTTP {exc.status}: token expired, revoked or wrong); {fix}"
+    )
+
+
+def internal_error(tenant: str, exc: BaseException) -> str:
+    """One line for a failure nothing foresaw (a bug, or input beyond every rule)."""
+    detail = str(exc)
+    return f"tenant {tenant}: internal error: {type(exc).__name__}" + (
+        f": {detail}" if detail else ""
+    )
+
+
+def _note_skipped(store: Store, tenant: str, result: SyncResult, kind: str) -> None:
+    store.note_malformed(
+        tenant, kind, [(e.record_id, e.message) for e in result.skipped if e.kind == kind]
     )

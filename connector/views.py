@@ -13,6 +13,7 @@ from connector.policy import Decision, group_actions, plan_document
 from connector.policy.rates import notices as rate_notices
 from connector.report import aging_buckets, tenant_summary
 from connector.store import Store
+from connector.textsafe import printable
 
 STAGE_NAMES = {
     "NO": {"reminder": "purring", "collection_notice": "inkassovarsel", "handover": "til inkasso"},
@@ -91,7 +92,8 @@ def plan_table(
                 for d in idle:
                     lines.append(f"    invoice {d.invoice.number}: {d.reason}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    # Invoice numbers, reasons and notes come from providers and users: escaped, never raw.
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
 def tenant_notices(tenant: TenantConfig, store: Store, today: date) -> list[str]:

@@ -7,7 +7,11 @@ Fiken facts that shape this mapping (shared/specs/fiken-openapi-2026.yaml):
 - the payment state of an invoice is in its embedded ``sale`` (``settled``,
   ``outstandingBalance`` in NOK øre, ``outstandingBalanceInCurrency`` for foreign currency);
 - Fiken's own reminders show as invoice attachments of type ``reminder``; kravsync's own
-  attachments carry an identifier starting ``kravsync:`` and are not a second sender.
+  attachments carry an identifier starting ``kravsync:`` and are not a second sender;
+- a negative balance is money owed to the customer (``credit``), never "paid".
+
+Every field is read strictly (``mappings.common.Fields``): a record that does not fit the spec's
+types raises :class:`MappingError` and is skipped by the caller.
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ from connector.models import (
     Invoice,
     InvoiceStatus,
 )
-from mappings.common import country_code, minor_units, parse_date, require_date, text
-from mappings.errors import MappingError
+from mappings.common import MAX_ID, Fields, country_code, record_id
 
 PROVIDER = "fiken"
 OWN_ATTACHMENT_PREFIX = "kravsync:"
@@ -41,43 +44,31 @@ _COMPANY_WORDS = re.compile(
 )
 
 
-def _record_id(kind: str, raw: Any, key: str) -> str:
-    if not isinstance(raw, dict):
-        raise MappingError(kind, "?", f"expected an object, got {type(raw).__name__}")
-    value = raw.get(key)
-    if value is None:
-        raise MappingError(kind, "?", f"{key} missing")
-    return str(value)
-
-
-def address(raw: Any) -> Address | None:
-    if not isinstance(raw, dict):
+def address(fields: Fields | None) -> Address | None:
+    if fields is None:
         return None
     result = Address(
-        street=text(raw.get("streetAddress")),
-        street2=text(raw.get("streetAddressLine2")),
-        postcode=text(raw.get("postCode")),
-        city=text(raw.get("city")),
-        country=country_code(raw.get("country")),
+        street=fields.text("streetAddress"),
+        street2=fields.text("streetAddressLine2"),
+        postcode=fields.text("postCode"),
+        city=fields.text("city"),
+        country=country_code(fields.text("country")),
     )
     if result.is_empty() and result.country is None:
         return None
     return result
 
 
-def _contact_persons(raw: Any) -> tuple[ContactPerson, ...]:
+def _contact_persons(fields: Fields) -> tuple[ContactPerson, ...]:
     people = []
-    for person in raw or ():
+    for n, person in enumerate(fields.items("contactPerson")):
         if not isinstance(person, dict):
-            continue
-        name = text(person.get("name"))
+            raise fields.error(f"contactPerson[{n}]", f"expected an object, got {type(person).__name__}")
+        one = Fields(fields.kind, fields.record_id, person, f"contactPerson[{n}].")
+        name = one.text("name")
         if name:
             people.append(
-                ContactPerson(
-                    name=name,
-                    email=text(person.get("email")),
-                    phone=text(person.get("phoneNumber")),
-                )
+                ContactPerson(name=name, email=one.text("email"), phone=one.text("phoneNumber"))
             )
     return tuple(people)
 
@@ -89,109 +80,128 @@ def _kind(name: str, org_number: str | None, persons: tuple[ContactPerson, ...])
 
 
 def customer(raw: dict[str, Any]) -> Customer:
-    record_id = _record_id("customer", raw, "contactId")
-    name = text(raw.get("name"))
+    f = Fields("customer", record_id("customer", raw, "contactId"), raw)
+    name = f.text("name")
     if not name:
-        raise MappingError("customer", record_id, "name missing")
-    org_number = text(raw.get("organizationNumber"))
-    persons = _contact_persons(raw.get("contactPerson"))
-    invoice_address = address(raw.get("address"))
-    number = raw.get("customerNumber")
+        raise f.error("name", "missing")
+    org_number = f.text("organizationNumber", MAX_ID)
+    persons = _contact_persons(f)
+    invoice_address = address(f.obj("address"))
     return Customer(
         provider=PROVIDER,
-        provider_id=record_id,
-        number=str(number) if number is not None else None,
+        provider_id=f.record_id,
+        number=f.ident("customerNumber"),
         name=name,
         kind=_kind(name, org_number, persons),
         org_number=org_number,
         invoice_address=invoice_address,
-        email=text(raw.get("email")),
-        phone=text(raw.get("phoneNumber")),
+        email=f.text("email"),
+        phone=f.text("phoneNumber", MAX_ID),
         contact_persons=persons,
-        active=not bool(raw.get("inactive", False)),
-        currency=text(raw.get("currency")),
+        active=not f.flag("inactive", False),
+        currency=_currency(f, required=False),
         country=invoice_address.country if invoice_address else None,
-        last_modified=parse_date(
-            "customer", record_id, "lastModifiedDate", raw.get("lastModifiedDate")
-        ),
+        last_modified=f.date("lastModifiedDate"),
     )
 
 
-def _dispatches(record_id: str, raw: dict[str, Any], fallback_date: Any) -> tuple[Dispatch, ...]:
+def _currency(f: Fields, *, required: bool) -> str | None:
+    code = f.text("currency", 10)
+    if code is None:
+        return "NOK" if required else None
+    code = code.upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise f.error("currency", f"not an ISO 4217 code: {code!r}")
+    return code
+
+
+def _dispatches(f: Fields) -> tuple[Dispatch, ...]:
     out: list[Dispatch] = []
-    for item in raw.get("dispatches") or ():
+    for n, item in enumerate(f.items("dispatches")):
         if not isinstance(item, dict):
-            continue
-        on = parse_date("invoice", record_id, "dispatches.date", item.get("date"))
+            raise f.error(f"dispatches[{n}]", f"expected an object, got {type(item).__name__}")
+        one = Fields(f.kind, f.record_id, item, f"dispatches[{n}].")
+        on = one.date("date")
         if on is not None:
-            out.append(Dispatch(on=on, channel=str(item.get("dispatchType") or "unknown")))
-    for attachment in raw.get("attachments") or ():
-        if not isinstance(attachment, dict) or attachment.get("type") != "reminder":
+            out.append(Dispatch(on=on, channel=one.text("dispatchType", 40) or "unknown"))
+    for n, attachment in enumerate(f.items("attachments")):
+        if not isinstance(attachment, dict):
+            raise f.error(f"attachments[{n}]", f"expected an object, got {type(attachment).__name__}")
+        one = Fields(f.kind, f.record_id, attachment, f"attachments[{n}].")
+        if one.text("type", 40) != "reminder":
             continue
-        if str(attachment.get("identifier") or "").startswith(OWN_ATTACHMENT_PREFIX):
+        if (one.text("identifier") or "").startswith(OWN_ATTACHMENT_PREFIX):
             continue
-        on = parse_date("invoice", record_id, "lastModifiedDate", fallback_date)
+        on = f.date("lastModifiedDate")
         if on is not None:
             out.append(Dispatch(on=on, channel="unknown", kind="reminder"))
     return tuple(out)
 
 
+def _credit_notes(f: Fields) -> tuple[str, ...]:
+    out = []
+    for n, note in enumerate(f.items("associatedCreditNotes")):
+        one = Fields(f.kind, f.record_id, {"id": note}, f"associatedCreditNotes[{n}].")
+        ident = one.ident("id")
+        if ident is None:
+            raise f.error(f"associatedCreditNotes[{n}]", "not an invoice id")
+        out.append(ident)
+    return tuple(out)
+
+
 def invoice(raw: dict[str, Any]) -> Invoice:
-    record_id = _record_id("invoice", raw, "invoiceId")
-    number = raw.get("invoiceNumber")
+    f = Fields("invoice", record_id("invoice", raw, "invoiceId"), raw)
+    number = f.ident("invoiceNumber")
     if number is None:
-        raise MappingError("invoice", record_id, "invoiceNumber missing")
-    currency = str(raw.get("currency") or "NOK").upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise MappingError("invoice", record_id, f"currency: not an ISO 4217 code: {currency!r}")
-    gross = minor_units("invoice", record_id, "gross", raw.get("gross"))
-    sale = raw.get("sale")
-    if not isinstance(sale, dict):
-        raise MappingError("invoice", record_id, "sale missing: payment state unknown")
+        raise f.error("invoiceNumber", "missing")
+    currency = _currency(f, required=True) or "NOK"
+    gross = f.minor_units("gross")
+    sale = f.obj("sale")
+    if sale is None:
+        raise f.error("sale", "missing: payment state unknown")
     foreign = currency != "NOK"
     balance_key = "outstandingBalanceInCurrency" if foreign else "outstandingBalance"
-    if sale.get(balance_key) is None:
-        raise MappingError("invoice", record_id, f"sale.{balance_key} missing")
-    outstanding = minor_units("invoice", record_id, f"sale.{balance_key}", sale.get(balance_key))
-    status = _status(sale, outstanding, raw)
-    dispatches = _dispatches(record_id, raw, raw.get("lastModifiedDate"))
-    customer_field = raw.get("customer")
-    customer_raw: dict[str, Any] = customer_field if isinstance(customer_field, dict) else {}
-    customer_id = customer_raw.get("contactId")
-    customer_number = customer_raw.get("customerNumber")
+    if sale.raw.get(balance_key) is None:
+        raise sale.error(balance_key, "missing")
+    outstanding = sale.minor_units(balance_key)
+    credit_notes = _credit_notes(f)
+    status = _status(sale, outstanding, credit_notes)
+    dispatches = _dispatches(f)
+    customer_fields = f.obj("customer")
     reminders = [d for d in dispatches if d.kind == "reminder"]
+    sent_manually = f.flag("sentManually", False)
     return Invoice(
         provider=PROVIDER,
-        provider_id=record_id,
-        number=str(number),
-        customer_id=str(customer_id) if customer_id is not None else None,
-        customer_number=str(customer_number) if customer_number is not None else None,
-        customer_name=text(customer_raw.get("name")),
-        issue_date=require_date("invoice", record_id, "issueDate", raw.get("issueDate")),
-        due_date=require_date("invoice", record_id, "dueDate", raw.get("dueDate")),
+        provider_id=f.record_id,
+        number=number,
+        customer_id=customer_fields.ident("contactId") if customer_fields else None,
+        customer_number=customer_fields.ident("customerNumber") if customer_fields else None,
+        customer_name=customer_fields.text("name") if customer_fields else None,
+        issue_date=f.required_date("issueDate"),
+        due_date=f.required_date("dueDate"),
         currency=currency,
         gross=gross,
         outstanding=outstanding,
         status=status,
-        payment_reference=text(raw.get("kid")),
-        sent=bool(raw.get("dispatches")) or bool(raw.get("sentManually")),
+        payment_reference=f.text("kid", MAX_ID),
+        sent=bool(f.items("dispatches")) or sent_manually,
         dispatches=dispatches,
         reminders_sent=len(reminders),
         last_reminded=max((d.on for d in reminders), default=None),
-        credit_note_ids=tuple(str(c) for c in raw.get("associatedCreditNotes") or ()),
-        last_modified=parse_date(
-            "invoice", record_id, "lastModifiedDate", raw.get("lastModifiedDate")
-        ),
+        credit_note_ids=credit_notes,
+        last_modified=f.date("lastModifiedDate"),
     )
 
 
-def _status(sale: dict[str, Any], outstanding: Decimal, raw: dict[str, Any]) -> InvoiceStatus:
-    if sale.get("deleted"):
+def _status(sale: Fields, outstanding: Decimal, credit_notes: tuple[str, ...]) -> InvoiceStatus:
+    if sale.flag("deleted", False):
         return InvoiceStatus.CANCELLED
-    if sale.get("writeOff"):
+    if sale.flag("writeOff", False):
         return InvoiceStatus.WRITTEN_OFF
-    if sale.get("settled") or outstanding <= 0:
-        if raw.get("associatedCreditNotes") and not sale.get("totalPaid"):
+    if outstanding < 0:
+        return InvoiceStatus.CREDIT  # the customer is owed money: never "paid", never dunned
+    if sale.flag("settled", False) or outstanding == 0:
+        if credit_notes and not sale.minor_units("totalPaid"):
             return InvoiceStatus.CREDITED
         return InvoiceStatus.PAID
     return InvoiceStatus.OPEN

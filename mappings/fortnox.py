@@ -3,7 +3,9 @@
 Accepts both the list shapes (``CustomerListItem``, ``InvoiceListItem``) and the detail shapes
 (``Customer``, ``Invoice``); a field the list lacks maps to its "unknown" value. Fortnox sends
 blank strings for unset text and numbers with decimals (parsed via ``str``, never float
-arithmetic); amounts are in the invoice's own currency.
+arithmetic); amounts are in the invoice's own currency. Every field is read strictly
+(``mappings.common.Fields``): booleans are JSON booleans (``Credit``, a string in Fortnox's own
+description, is "true"/"false"), and a negative balance is a credit, never "paid".
 """
 
 from __future__ import annotations
@@ -23,24 +25,11 @@ from connector.models import (
     Invoice,
     InvoiceStatus,
 )
-from mappings.common import country_code, decimal_amount, parse_date, require_date, text
-from mappings.errors import MappingError
+from mappings.common import MAX_ID, Fields, country_code, record_id, string_flag
 
 PROVIDER = "fortnox"
 FORTNOX_FINANS = "fortnox_finans"
 _KINDS = {"COMPANY": CustomerKind.COMPANY, "PRIVATE": CustomerKind.PERSON}
-
-
-def _flag(kind: str, record_id: str, raw: dict[str, Any], key: str, default: bool) -> bool:
-    """A boolean field; Fortnox sends JSON booleans, some older payloads "true"/"false"."""
-    value = raw.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise MappingError(kind, record_id, f"{key}: not a boolean: {value!r}")
 
 
 def _digits(value: str) -> str:
@@ -57,13 +46,13 @@ def national_id(value: str) -> tuple[str, date | None]:
     return f"{born:%Y%m%d}{_digits(value)[-4:]}", born
 
 
-def _kind(record_id: str, raw: dict[str, Any], org: str | None) -> CustomerKind:
-    value = text(raw.get("Type"))
+def _kind(f: Fields, org: str | None) -> CustomerKind:
+    value = f.text("Type", 20)
     if value is not None:
         try:
             return _KINDS[value.upper()]
         except KeyError:
-            raise MappingError("customer", record_id, f"Type: unknown value {value!r}") from None
+            raise f.error("Type", f"unknown value {value!r}") from None
     # The list shape has no Type: a valid personnummer (month digit 0-1, where an orgnr has
     # 2-9) means a person, anything else a company.
     digits = _digits(org or "")[-10:]
@@ -72,15 +61,15 @@ def _kind(record_id: str, raw: dict[str, Any], org: str | None) -> CustomerKind:
     return CustomerKind.COMPANY
 
 
-def _address(raw: dict[str, Any], prefix: str = "") -> Address | None:
+def _address(f: Fields, prefix: str = "") -> Address | None:
     country = country_code(
-        text(raw.get(f"{prefix}CountryCode")) or text(raw.get(f"{prefix}Country"))
+        f.text(f"{prefix}CountryCode", 10) or f.text(f"{prefix}Country")
     )
     address = Address(
-        street=text(raw.get(f"{prefix}Address1")),
-        street2=text(raw.get(f"{prefix}Address2")),
-        postcode=text(raw.get(f"{prefix}ZipCode")),
-        city=text(raw.get(f"{prefix}City")),
+        street=f.text(f"{prefix}Address1"),
+        street2=f.text(f"{prefix}Address2"),
+        postcode=f.text(f"{prefix}ZipCode", MAX_ID),
+        city=f.text(f"{prefix}City"),
         country=country,
     )
     if address.is_empty() and country is None:
@@ -90,14 +79,12 @@ def _address(raw: dict[str, Any], prefix: str = "") -> Address | None:
 
 def customer(raw: dict[str, Any]) -> Customer:
     """A Fortnox customer (list item or detail) as a canonical :class:`Customer`."""
-    record_id = text(raw.get("CustomerNumber"))
-    if record_id is None:
-        raise MappingError("customer", "?", "CustomerNumber: missing")
-    name = text(raw.get("Name"))
+    f = Fields("customer", record_id("customer", raw, "CustomerNumber"), raw)
+    name = f.text("Name")
     if name is None:
-        raise MappingError("customer", record_id, "Name: missing")
-    org = text(raw.get("OrganisationNumber"))
-    kind = _kind(record_id, raw, org)
+        raise f.error("Name", "missing")
+    org = f.text("OrganisationNumber", MAX_ID)
+    kind = _kind(f, org)
     org_number = person_id = None
     birth = None
     if org is not None:
@@ -105,68 +92,56 @@ def customer(raw: dict[str, Any]) -> Customer:
             person_id, birth = national_id(org)
         else:
             org_number = _digits(org) or org
-    reference = text(raw.get("YourReference"))
-    email = text(raw.get("EmailInvoice")) or text(raw.get("Email"))
-    phone = text(raw.get("Phone1")) or text(raw.get("Phone")) or text(raw.get("Phone2"))
-    invoice_address = _address(raw)
-    delivery = _address(raw, "Delivery")
+    reference = f.text("YourReference")
+    email = f.text("EmailInvoice") or f.text("Email")
+    phone = f.text("Phone1", MAX_ID) or f.text("Phone", MAX_ID) or f.text("Phone2", MAX_ID)
+    invoice_address = _address(f)
+    delivery = _address(f, "Delivery")
     return Customer(
         provider=PROVIDER,
-        provider_id=record_id,
-        number=record_id,
+        provider_id=f.record_id,
+        number=f.record_id,
         name=name,
         kind=kind,
         org_number=org_number,
         national_id=person_id,
         birth_date=birth,
-        vat_number=text(raw.get("VATNumber")),
+        vat_number=f.text("VATNumber", MAX_ID),
         invoice_address=invoice_address,
         delivery_address=delivery,
         email=email,
         phone=phone,
         contact_persons=(ContactPerson(name=reference),) if reference else (),
-        active=_flag("customer", record_id, raw, "Active", True),
-        currency=_currency("customer", record_id, raw.get("Currency"), required=False),
+        active=f.flag("Active", True),
+        currency=_currency(f, required=False),
         country=invoice_address.country if invoice_address else None,
     )
 
 
-def _currency(kind: str, record_id: str, value: Any, *, required: bool) -> str | None:
-    code = text(value)
+def _currency(f: Fields, *, required: bool) -> str | None:
+    code = f.text("Currency", 10)
     if code is None:
         if required:
-            raise MappingError(kind, record_id, "Currency: missing")
+            raise f.error("Currency", "missing")
         return None
-    if len(code) != 3 or not code.isalpha():
-        raise MappingError(kind, record_id, f"Currency: not a currency code: {code!r}")
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise f.error("Currency", f"not a currency code: {code!r}")
     return code.upper()
 
 
-def _count(record_id: str, raw: dict[str, Any], key: str) -> int:
-    value = raw.get(key)
-    if value in (None, ""):
-        return 0
-    if isinstance(value, bool):
-        raise MappingError("invoice", record_id, f"{key}: not a count: {value!r}")
-    try:
-        return int(str(value))
-    except ValueError:
-        raise MappingError("invoice", record_id, f"{key}: not a count: {value!r}") from None
-
-
-def _reference(value: Any) -> str | None:
-    ref = text(value)
+def _reference(f: Fields, key: str) -> str | None:
+    ref = f.ident(key)
     return None if ref in (None, "0") else ref
 
 
-def _status(
-    record_id: str, raw: dict[str, Any], outstanding: Decimal, credit_ref: str | None
-) -> InvoiceStatus:
-    if _flag("invoice", record_id, raw, "Cancelled", False):
+def _status(f: Fields, outstanding: Decimal, credit_ref: str | None) -> InvoiceStatus:
+    if f.flag("Cancelled", False):
         return InvoiceStatus.CANCELLED
-    if not _flag("invoice", record_id, raw, "Booked", True):
+    if not f.flag("Booked", True):
         return InvoiceStatus.DRAFT
-    if outstanding <= 0:
+    if outstanding < 0:
+        return InvoiceStatus.CREDIT  # the customer is owed money: never "paid", never dunned
+    if outstanding == 0:
         return InvoiceStatus.CREDITED if credit_ref else InvoiceStatus.PAID
     return InvoiceStatus.OPEN
 
@@ -174,37 +149,36 @@ def _status(
 def invoice(raw: dict[str, Any]) -> Invoice:
     """A Fortnox invoice (list item or detail) as a canonical :class:`Invoice`.
 
-    A credit invoice (``Credit`` true) maps with its negative amounts and never counts as open;
-    an invoice that a credit invoice settled maps to ``credited`` with that credit's number.
+    A credit invoice (``Credit`` true) maps with its negative amounts as a ``credit`` and never
+    counts as open; an invoice that a credit invoice settled maps to ``credited`` with that
+    credit's number.
     """
-    record_id = text(raw.get("DocumentNumber"))
-    if record_id is None:
-        raise MappingError("invoice", "?", "DocumentNumber: missing")
-    gross = decimal_amount("invoice", record_id, "Total", raw.get("Total"))
-    outstanding = decimal_amount("invoice", record_id, "Balance", raw.get("Balance"))
-    is_credit = _flag("invoice", record_id, raw, "Credit", False)
-    credit_ref = None if is_credit else _reference(raw.get("CreditInvoiceReference"))
-    last_reminded = parse_date("invoice", record_id, "LastRemindDate", raw.get("LastRemindDate"))
-    reminders = _count(record_id, raw, "Reminders")
-    status = _status(record_id, raw, outstanding, credit_ref)
-    if is_credit and status is InvoiceStatus.OPEN:
-        status = InvoiceStatus.PAID  # a credit note is money owed to the customer, never dunned
+    f = Fields("invoice", record_id("invoice", raw, "DocumentNumber"), raw)
+    gross = f.amount("Total")
+    outstanding = f.amount("Balance")
+    is_credit = string_flag(f, "Credit", False)
+    credit_ref = None if is_credit else _reference(f, "CreditInvoiceReference")
+    last_reminded = f.date("LastRemindDate")
+    reminders = f.count("Reminders")
+    status = _status(f, outstanding, credit_ref)
+    if is_credit and status in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+        status = InvoiceStatus.CREDIT  # a credit note is money owed to the customer
     return Invoice(
         provider=PROVIDER,
-        provider_id=record_id,
-        number=record_id,
-        customer_id=text(raw.get("CustomerNumber")),
-        customer_number=text(raw.get("CustomerNumber")),
-        customer_name=text(raw.get("CustomerName")),
-        issue_date=require_date("invoice", record_id, "InvoiceDate", raw.get("InvoiceDate")),
-        due_date=require_date("invoice", record_id, "DueDate", raw.get("DueDate")),
-        currency=_currency("invoice", record_id, raw.get("Currency"), required=True) or "",
+        provider_id=f.record_id,
+        number=f.record_id,
+        customer_id=f.ident("CustomerNumber"),
+        customer_number=f.ident("CustomerNumber"),
+        customer_name=f.text("CustomerName"),
+        issue_date=f.required_date("InvoiceDate"),
+        due_date=f.required_date("DueDate"),
+        currency=_currency(f, required=True) or "",
         gross=gross,
         outstanding=outstanding,
         status=status,
-        payment_reference=text(raw.get("OCR")),
-        sent=_flag("invoice", record_id, raw, "Sent", True),
-        booked=_flag("invoice", record_id, raw, "Booked", True),
+        payment_reference=f.text("OCR", MAX_ID),
+        sent=f.flag("Sent", True),
+        booked=f.flag("Booked", True),
         dispatches=(
             (Dispatch(on=last_reminded, channel="unknown", kind="reminder"),)
             if last_reminded
@@ -212,21 +186,22 @@ def invoice(raw: dict[str, Any]) -> Invoice:
         ),
         reminders_sent=max(reminders, 1 if last_reminded else 0),
         last_reminded=last_reminded,
-        handled_by=FORTNOX_FINANS if _flag("invoice", record_id, raw, "NoxFinans", False) else None,
+        handled_by=FORTNOX_FINANS if f.flag("NoxFinans", False) else None,
         credit_note_ids=(credit_ref,) if credit_ref else (),
     )
 
 
 def needs_detail(raw: dict[str, Any]) -> bool:
     """Whether an invoice list item lacks fields that matter for dunning (reminders sent by
-    Fortnox itself), i.e. it is open and the list shape has no ``Reminders``."""
-    if "Reminders" in raw:
+    Fortnox itself), i.e. it is open and the list shape has no ``Reminders``. Total: a row
+    that is not an object, or has odd values, is fetched in full (and mapped strictly then)."""
+    if not isinstance(raw, dict) or "Reminders" in raw:
         return False
     try:
-        balance = Decimal(str(raw.get("Balance") or 0))
+        balance = Decimal(str(raw.get("Balance") or 0)[:64])
     except ArithmeticError:
         return True
-    return balance > 0 and not raw.get("Cancelled") and raw.get("Booked", True) is not False
+    return balance > 0 and raw.get("Cancelled") is not True and raw.get("Booked", True) is not False
 
 
 __all__ = ["customer", "invoice", "national_id", "needs_detail"]

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from connector.models import ActionStage, Customer, Invoice, ReminderAction
 from mappings.errors import MappingError
+from providers.http import ProviderError
 
 ENTRY_POINT_GROUP = "kravsync.providers"
 log = logging.getLogger("kravsync.providers")
@@ -37,15 +38,53 @@ class RecordError:
 
 M = TypeVar("M")
 
+MESSAGE_LIMIT = 300  # characters of a skipped record's message (stored and shown)
+
+
+def _record_error(kind: str, raw: Any, exc: BaseException) -> RecordError:
+    from mappings.common import normalise, show
+
+    if isinstance(exc, MappingError):
+        return RecordError(kind, exc.record_id, normalise(exc.message, MESSAGE_LIMIT))
+    # A failure the strict mapping did not foresee (a bug, or input beyond its rules): still
+    # one skipped record, never the end of the page or of the tenant's run.
+    log.debug("unexpected failure mapping a %s", kind, exc_info=exc)
+    record_id = "?"
+    if isinstance(raw, dict):
+        for key in _ID_KEYS.get(kind, ()):
+            value = raw.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                record_id = normalise(str(value), 100) or "?"
+                break
+    detail = show(str(exc)) if str(exc) else ""
+    return RecordError(kind, record_id, normalise(f"{type(exc).__name__} {detail}", MESSAGE_LIMIT))
+
+
+_ID_KEYS = {"customer": ("contactId", "CustomerNumber"), "invoice": ("invoiceId", "DocumentNumber")}
+
 
 def map_record(
     kind: str, mapper: Callable[[dict[str, Any]], M], raw: dict[str, Any]
 ) -> M | RecordError:
-    """``mapper(raw)``, or the record error that reports and skips it (never fatal)."""
+    """``mapper(raw)``, or the record error that reports and skips it. Never raises: whatever
+    one record holds (wrong types, deep nesting, huge values) costs that record only."""
     try:
         return mapper(raw)
-    except MappingError as exc:
-        return RecordError(kind, exc.record_id, exc.message)
+    except Exception as exc:  # noqa: BLE001 - one bad record never ends the page
+        return _record_error(kind, raw, exc)
+
+
+class MalformedRecord(ProviderError):
+    """A single record read on its own (an invoice re-read before a push) did not map."""
+
+
+def map_one(provider: str, kind: str, mapper: Callable[[dict[str, Any]], M], raw: Any) -> M:
+    """``mapper(raw)`` for a record read on its own; a record that does not map raises
+    :class:`MalformedRecord` (a ProviderError: the caller does not act on it)."""
+    result = map_record(kind, mapper, raw)
+    if isinstance(result, RecordError):
+        raise MalformedRecord(provider, f"malformed {result}")
+    return result
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,26 @@ A provider declares its base URL, auth, limiter and paginator; everything here i
 The retry rule (DESIGN.md §7): connection errors, timeouts, 429 and 5xx — and a body that does not
 parse — are retried with exponential backoff and jitter, honouring ``Retry-After``; other 4xx never
 are. A 401 gets exactly one more try after the auth object refreshed its token.
+
+Hostile servers: every request has a total deadline (connect, headers and body together; a
+server dripping a byte every few seconds is cut off when it passes), redirects are followed only
+within the same origin (scheme, host and port) and only for reads, and paging is checked for
+loops (a page repeating an earlier one, more pages than the announced total allows, counts that
+change mid-pull). Error messages never carry a secret: every registered secret is scrubbed by
+value (``connector.scrub``).
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import heapq
+import itertools
 import json
 import logging
+import math
 import re
+import socket
 import threading
 import time
 import uuid
@@ -22,18 +34,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from connector.clock import host_time
+from connector.scrub import scrub
 
 log = logging.getLogger("kravsync.http")
 
 T = TypeVar("T")
 
 BODY_EXCERPT = 300
+DEADLINE = 60.0  # seconds for one request: connect, headers and body together
+MAX_REDIRECTS = 5
+MAX_PAGES = 100_000  # more pages than this in one listing is not an SMB's ledger
 _SECRET_JSON = re.compile(
     r'("(?:access_token|refresh_token|id_token|client_secret|password)"\s*:\s*")[^"]*(")',
     re.IGNORECASE,
@@ -63,11 +82,11 @@ class ProviderError(Exception):
         retry_after: float | None = None,
     ) -> None:
         self.provider = provider
-        self.message = message
+        self.message = scrub(message)
         self.status = status
         self.method = method
-        self.path = path
-        self.body = redact(body)[:BODY_EXCERPT] if body else None
+        self.path = scrub(path) if path else path
+        self.body = scrub(redact(body))[:BODY_EXCERPT] if body else None
         self.request_id = request_id
         self.retry_after = retry_after
         super().__init__(self.__str__())
@@ -110,6 +129,202 @@ class ProtocolError(ProviderError):
 
 class ClientError(ProviderError):
     """A 4xx other than 401/429: our request was wrong or refused; never retried."""
+
+
+class RedirectRefused(ProviderError):
+    """A redirect to another origin (or of a write): never followed, never retried."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The total deadline of one request
+
+
+class DeadlineExceeded(requests.Timeout):
+    """The whole request (connect, headers, body) took longer than its deadline."""
+
+
+_watching = threading.local()
+
+
+class _Watch:
+    """Cuts the connections a request uses when its deadline passes: the watchdog thread shuts
+    their sockets down, which ends any read blocked on them."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.due = time.monotonic() + seconds
+        self.expired = False
+        self.finished = False
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+
+    def attach(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.append(conn)
+            if self.expired:
+                _cut(conn)
+
+    def check(self, conn: Any) -> None:
+        if self.expired:
+            _cut(conn)
+
+    def expire(self) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self.expired = True
+            for conn in self._conns:
+                _cut(conn)
+
+    def __enter__(self) -> _Watch:
+        self._previous = getattr(_watching, "watch", None)
+        _watching.watch = self
+        _WATCHDOG.add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.finished = True
+        _watching.watch = self._previous
+
+
+class _Watchdog:
+    """One thread for every request's deadline (no thread per request): a heap of watches by
+    due time; finished ones are dropped as they come up."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (watch.due, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="kravsync-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                due, _, watch = self._heap[0]
+                if watch.finished:
+                    heapq.heappop(self._heap)
+                    continue
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            watch.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _cut(conn: Any) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _Watched:
+    """Connection mix-in: joins the deadline watch of the request in this thread."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.check(self)  # expired while connecting: do not start reading
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections that honour the request's total deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def new_session() -> requests.Session:
+    """A requests session whose requests can be held to a total deadline
+    (:func:`guarded_request`)."""
+    session = requests.Session()
+    mount_deadline_adapter(session)
+    return session
+
+
+def mount_deadline_adapter(session: requests.Session) -> None:
+    adapter = DeadlineAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+
+
+def guarded_request(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    deadline: float = DEADLINE,
+    **kwargs: Any,
+) -> requests.Response:
+    """``session.request`` with redirects off and a total ``deadline`` in seconds (raises
+    :class:`DeadlineExceeded`, a ``requests.Timeout``, when it passes)."""
+    kwargs.setdefault("allow_redirects", False)
+    with _Watch(deadline) as watch:
+        try:
+            response = session.request(method, url, **kwargs)
+        except requests.RequestException:
+            if watch.expired:
+                raise DeadlineExceeded(f"no complete answer within {deadline:g} s") from None
+            raise
+    if watch.expired:  # the cut landed as the body ended: the answer may be cut short
+        raise DeadlineExceeded(f"no complete answer within {deadline:g} s")
+    return response
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, lower-cased, with the scheme's default port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 class Auth(Protocol):
@@ -198,8 +413,16 @@ def parse_retry_after(value: str | None, now: Callable[[], datetime] | None = No
 
 
 def json_body(response: requests.Response) -> Any:
-    """Parse JSON with decimals kept exact (never via float)."""
-    return json.loads(response.content.decode(response.encoding or "utf-8"), parse_float=Decimal)
+    """Parse JSON with decimals kept exact (never via float). JSON nested deeper than Python
+    can follow is a ValueError like any other unparsable body, never a RecursionError."""
+    try:
+        return json.loads(
+            response.content.decode(response.encoding or "utf-8"), parse_float=Decimal
+        )
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+    except LookupError:  # an unknown charset in Content-Type
+        raise ValueError(f"unknown text encoding {response.encoding!r}") from None
 
 
 @dataclass(frozen=True)
@@ -236,6 +459,7 @@ class HttpClient:
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        deadline: float = DEADLINE,
         request_id_header: str | None = "X-Request-ID",
         session: requests.Session | None = None,
         error_message: Callable[[requests.Response], str | None] | None = None,
@@ -247,8 +471,11 @@ class HttpClient:
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
+        self.deadline = deadline
         self.request_id_header = request_id_header
-        self.session = session or requests.Session()
+        self.session = session or new_session()
+        if session is not None:
+            mount_deadline_adapter(self.session)
         self.session.headers["User-Agent"] = "kravsync/0.1 (+https://github.com/kravsync)"
         self.session.headers["Accept"] = "application/json"
         self._error_message = error_message
@@ -296,9 +523,9 @@ class HttpClient:
                     return parse(response)
                 except ProviderError:
                     raise
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
                     raise self._error(
-                        ProtocolError, response, f"malformed response: {exc}"
+                        ProtocolError, response, f"malformed response: {_short(exc)}"
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -344,19 +571,33 @@ class HttpClient:
         url = self.url(path)
         started = time.monotonic()
         try:
-            with self.limiter.slot() if self.limiter is not None else nullcontext():
-                with self._count_lock:
-                    self.requests_sent += 1
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_payload,
-                    data=data,
-                    files=files,
-                    headers=all_headers,
-                    timeout=self.timeout,
-                )
+            for hop in range(MAX_REDIRECTS + 1):
+                with self.limiter.slot() if self.limiter is not None else nullcontext():
+                    with self._count_lock:
+                        self.requests_sent += 1
+                    response = guarded_request(
+                        self.session,
+                        method,
+                        url,
+                        deadline=self.deadline,
+                        params=params,
+                        json=json_payload,
+                        data=data,
+                        files=files,
+                        headers=all_headers,
+                        timeout=self.timeout,
+                    )
+                if not response.is_redirect:
+                    break
+                url, params = self._redirect_target(method, url, response, hop), None
+        except DeadlineExceeded:
+            raise TransportError(
+                self.provider,
+                f"timed out: no complete answer within the {self.deadline:g} s deadline",
+                method=method,
+                path=_path_of(url),
+                request_id=request_id,
+            ) from None
         except requests.Timeout as exc:
             raise TransportError(
                 self.provider,
@@ -382,6 +623,31 @@ class HttpClient:
             (time.monotonic() - started) * 1000,
         )
         return response
+
+    def _redirect_target(
+        self, method: str, url: str, response: requests.Response, hop: int
+    ) -> str:
+        """Where a redirect leads, if kravsync may follow it: a read, within the same origin
+        (scheme, host and port), at most MAX_REDIRECTS times; otherwise RedirectRefused."""
+        target = urljoin(url, response.headers.get("Location", ""))
+
+        def refused(reason: str) -> RedirectRefused:
+            return RedirectRefused(
+                self.provider,
+                reason,
+                method=method,
+                path=_path_of(url),
+                status=response.status_code,
+            )
+
+        if origin(target) != origin(url):
+            scheme, host, port = origin(target)
+            raise refused(f"redirected to another origin ({scheme}://{host}:{port}); not followed")
+        if method.upper() not in ("GET", "HEAD"):
+            raise refused(f"a {method} was redirected to {_path_of(target)}; not followed")
+        if hop >= MAX_REDIRECTS:
+            raise refused(f"more than {MAX_REDIRECTS} redirects; not followed")
+        return target
 
     def _raise_for_status(self, response: requests.Response) -> None:
         status = response.status_code
@@ -464,36 +730,81 @@ def iter_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield each page's rows, checking that no page is short and the total is what was promised.
 
-    A skipped or short page is an error (ProtocolError), not silent data loss; the caller's cursor
-    must not move when this raises.
+    A skipped or short page is an error (ProtocolError), not silent data loss; so is a paging
+    loop: a page that repeats an earlier page, more pages than the announced row count allows
+    (or than :data:`MAX_PAGES`), a page count that changes mid-pull, or more rows than were
+    announced. The caller's cursor must not move when this raises.
     """
+
+    def broken(message: str) -> ProtocolError:
+        return ProtocolError(client.provider, message, path=path, method="GET")
+
     page = paginator.first_page
     received = 0
     announced: int | None = None
+    pages: int | None = None
+    digests: dict[str, int] = {}
     while True:
         query = {**params, **paginator.params(page)}
         result = client.call("GET", path, paginator.parse, params=query)
-        last_page = paginator.first_page + max(result.total_pages, 1) - 1
-        if result.total_rows is not None:
+        if pages is None:
+            pages = max(result.total_pages, 1)
             announced = result.total_rows
-        if page < last_page and len(result.rows) != paginator.page_size:
-            raise ProtocolError(
-                client.provider,
-                f"page {page} of {result.total_pages} has {len(result.rows)} rows, "
-                f"expected {paginator.page_size}",
-                path=path,
-                method="GET",
+            _check_totals(broken, pages, announced, paginator.page_size)
+        elif max(result.total_pages, 1) != pages:
+            raise broken(
+                f"page {page} announces {result.total_pages} pages, the first page {pages}: "
+                "the listing changed while it was read"
             )
+        last_page = paginator.first_page + pages - 1
+        if len(result.rows) > paginator.page_size:
+            raise broken(
+                f"page {page} has {len(result.rows)} rows, more than the page size "
+                f"{paginator.page_size}"
+            )
+        if page < last_page and len(result.rows) != paginator.page_size:
+            raise broken(
+                f"page {page} of {result.total_pages} has {len(result.rows)} rows, "
+                f"expected {paginator.page_size}"
+            )
+        if result.rows:
+            digest = _digest(result.rows)
+            if digest is None:
+                raise broken(f"page {page} is nested too deep to compare")
+            if digest in digests:
+                raise broken(f"page {page} repeats page {digests[digest]}: a paging loop")
+            digests[digest] = page
         received += len(result.rows)
+        if announced is not None and received > announced:
+            raise broken(f"received {received} rows by page {page}, provider announced {announced}")
         if result.rows:
             yield result.rows
         if page >= last_page:
             break
         page += 1
     if announced is not None and received != announced:
-        raise ProtocolError(
-            client.provider,
-            f"received {received} rows, provider announced {announced}",
-            path=path,
-            method="GET",
+        raise broken(f"received {received} rows, provider announced {announced}")
+
+
+def _check_totals(
+    broken: Callable[[str], ProtocolError], pages: int, rows: int | None, page_size: int
+) -> None:
+    if pages > MAX_PAGES:
+        raise broken(f"announces {pages} pages, more than kravsync reads in one listing ({MAX_PAGES})")
+    if rows is None:
+        return
+    if rows < 0:
+        raise broken(f"announces {rows} rows")
+    allowed = max(1, math.ceil(rows / page_size))
+    if pages > allowed:
+        raise broken(
+            f"announces {pages} pages for {rows} rows: at most {allowed} pages of {page_size}"
         )
+
+
+def _digest(rows: list[Any]) -> str | None:
+    try:
+        text = json.dumps(rows, sort_keys=True, default=str, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -21,8 +21,22 @@ from typing import Any
 import requests
 
 from connector.clock import host_time
-from connector.secrets import CredentialStore, OAuthTokens, parse_secret
-from providers.http import AuthError, json_body
+from connector.scrub import register_secret
+from connector.secrets import (
+    CredentialStore,
+    OAuthTokens,
+    credential_fix,
+    missing_credential,
+    parse_secret,
+)
+from providers.http import (
+    AuthError,
+    ServerError,
+    TransportError,
+    guarded_request,
+    json_body,
+    new_session,
+)
 
 LockFactory = Callable[[str], AbstractContextManager[Any]]
 
@@ -35,8 +49,10 @@ def _process_lock(key: str) -> threading.Lock:
         return _process_locks.setdefault(key, threading.Lock())
 
 
-def _auth_hint(tenant: str) -> str:
-    return f"run `kravsync auth {tenant}`"
+def _auth_hint(tenant: str, credentials: CredentialStore | None = None) -> str:
+    return credential_fix(tenant, credentials) if credentials is not None else (
+        f"run `kravsync auth {tenant}`"
+    )
 
 
 class StaticBearer:
@@ -81,7 +97,7 @@ class OAuth2Auth:
         self.client_id = client_id
         self.token_headers = token_headers or {}
         self._lock = lock or (lambda _name: nullcontext())
-        self._session = session or requests.Session()
+        self._session = session or new_session()
         self._clock = clock
         self._leeway = leeway
         self._timeout = timeout
@@ -109,10 +125,7 @@ class OAuth2Auth:
     def _load(self) -> OAuthTokens:
         secret = self.credentials.get(self.tenant)
         if not secret:
-            raise AuthError(
-                self.provider,
-                f"tenant {self.tenant}: no credentials stored; {_auth_hint(self.tenant)}",
-            )
+            raise AuthError(self.provider, missing_credential(self.tenant, self.credentials))
         parsed = parse_secret(secret)
         if isinstance(parsed, str):
             # A bare string is a client secret (client credentials) or a static access token.
@@ -146,7 +159,7 @@ class OAuth2Auth:
                 raise AuthError(
                     self.provider,
                     f"tenant {self.tenant}: access token expired and no refresh token stored; "
-                    f"{_auth_hint(self.tenant)}",
+                    f"{_auth_hint(self.tenant, self.credentials)}",
                 )
             form = {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
         else:
@@ -154,10 +167,14 @@ class OAuth2Auth:
         if not client_id or not client_secret:
             raise AuthError(
                 self.provider,
-                f"tenant {self.tenant}: client id or secret missing; {_auth_hint(self.tenant)}",
+                f"tenant {self.tenant}: client id or secret missing; "
+                f"{_auth_hint(self.tenant, self.credentials)}",
             )
+        register_secret(client_secret, user=client_id)
         try:
-            response = self._session.post(
+            response = guarded_request(
+                self._session,
+                "POST",
                 self.token_url,
                 data=form,
                 auth=(client_id, client_secret),
@@ -165,11 +182,20 @@ class OAuth2Auth:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            raise AuthError(
+            # Not a refusal of the credentials: the endpoint did not answer. Retried.
+            raise TransportError(
                 self.provider,
-                f"tenant {self.tenant}: token endpoint unreachable ({type(exc).__name__})",
+                f"tenant {self.tenant}: connection failed to the token endpoint "
+                f"{self.token_url} ({type(exc).__name__})",
             ) from None
         self.refreshes += 1
+        if response.status_code >= 500 or 300 <= response.status_code < 400:
+            raise ServerError(
+                self.provider,
+                f"tenant {self.tenant}: the token endpoint {self.token_url} answered "
+                f"HTTP {response.status_code}",
+                status=response.status_code,
+            )
         body: dict[str, Any] = {}
         try:
             parsed = json_body(response)
@@ -188,16 +214,20 @@ class OAuth2Auth:
             detail = f" ({description})" if description else ""
             raise AuthError(
                 self.provider,
-                f"tenant {self.tenant}: {what}: {error}{detail}; {_auth_hint(self.tenant)}",
+                f"tenant {self.tenant}: {what}: {error}{detail}; "
+                f"{_auth_hint(self.tenant, self.credentials)}",
                 status=response.status_code,
             )
-        expires_in = body.get("expires_in")
+        register_secret(str(body["access_token"]))
+        if body.get("refresh_token"):
+            register_secret(str(body["refresh_token"]))
+        expires_in = _seconds(body.get("expires_in"))
         return OAuthTokens(
             access_token=str(body["access_token"]),
             refresh_token=str(body["refresh_token"])
             if body.get("refresh_token")
             else current.refresh_token,
-            expires_at=self._clock() + float(expires_in) if expires_in is not None else None,
+            expires_at=self._clock() + expires_in if expires_in is not None else None,
             extra=current.extra,
         )
 
@@ -217,8 +247,16 @@ def exchange_code(
     form = {"grant_type": "authorization_code", "code": code}
     if redirect_uri:
         form["redirect_uri"] = redirect_uri
-    http = session or requests.Session()
-    response = http.post(token_url, data=form, auth=(client_id, client_secret), timeout=(5, 30))
+    register_secret(client_secret, user=client_id)
+    http = session or new_session()
+    try:
+        response = guarded_request(
+            http, "POST", token_url, data=form, auth=(client_id, client_secret), timeout=(5, 30)
+        )
+    except requests.RequestException as exc:
+        raise TransportError(
+            "oauth", f"connection failed to the token endpoint {token_url} ({type(exc).__name__})"
+        ) from None
     try:
         body = json_body(response)
     except ValueError:
@@ -228,10 +266,24 @@ def exchange_code(
         raise AuthError(
             "oauth", f"code exchange refused: {error or 'HTTP ' + str(response.status_code)}"
         )
-    expires_in = body.get("expires_in")
+    register_secret(str(body["access_token"]))
+    if body.get("refresh_token"):
+        register_secret(str(body["refresh_token"]))
+    expires_in = _seconds(body.get("expires_in"))
     return OAuthTokens(
         access_token=str(body["access_token"]),
         refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
-        expires_at=clock() + float(expires_in) if expires_in is not None else None,
+        expires_at=clock() + expires_in if expires_in is not None else None,
         extra={"client_id": client_id, "client_secret": client_secret, **(extra or {})},
     )
+
+
+def _seconds(value: Any) -> float | None:
+    """``expires_in`` as seconds: a number or digits within a year; anything else unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= 366 * 86400 else None

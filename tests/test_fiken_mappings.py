@@ -105,10 +105,10 @@ def test_names_with_norwegian_letters_round_trip() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda r: r.pop("sale"), "sale missing"),
+        (lambda r: r.pop("sale"), "sale: missing"),
         (lambda r: r.update(dueDate="03.04.2018"), "dueDate: not a date"),
         (lambda r: r.update(gross=300.5), "gross: expected integer minor units"),
-        (lambda r: r.pop("invoiceNumber"), "invoiceNumber missing"),
+        (lambda r: r.pop("invoiceNumber"), "invoiceNumber: missing"),
     ],
 )
 def test_bad_invoice_raises_mapping_error_with_its_id(mutate, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -187,7 +187,7 @@ def test_invoice_detail_with_fortnox_reminders_and_finans() -> None:
         ({"Booked": False}, InvoiceStatus.DRAFT),
         ({"Balance": 0}, InvoiceStatus.PAID),
         ({"Balance": 0, "CreditInvoiceReference": "1077"}, InvoiceStatus.CREDITED),
-        ({"Balance": -50.0}, InvoiceStatus.PAID),
+        ({"Balance": -50.0}, InvoiceStatus.CREDIT),  # owed to the customer, never "paid"
     ],
 )
 def test_invoice_status(patch: dict, status: InvoiceStatus) -> None:

@@ -36,7 +36,7 @@ org_number.bankrupt org_number.dissolving national_id.missing national_id.invali
 vat_number.invalid address.missing address.street.missing address.postcode.missing
 address.postcode.invalid address.city.missing address.city.mismatch address.country.missing
 email.missing email.invalid phone.invalid contact_person.missing customer.duplicate
-invoice.customer.missing""".split()
+invoice.customer.missing""".split() + ["record.malformed"]  # issue 12: a skipped record
 
 REGISTER = fixture_register()
 

@@ -69,7 +69,7 @@ def password_for(
     try:
         found = (store or credentials_for(settings.password)).get(f"{tenant}:smtp")
     except CredentialError as exc:
-        raise ChannelRejected(f"tenant {tenant}: SMTP password: {exc}") from None
+        raise ChannelRejected(f"tenant {tenant}: SMTP password: {exc.reason}") from None
     if not found:
         where = (
             f"environment variable {settings.password[4:]}"

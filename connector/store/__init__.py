@@ -6,7 +6,10 @@ built yet (see README, "Known gaps"); a ``postgresql://`` URL is refused with a 
 
 from __future__ import annotations
 
+import sqlite3
+
 from connector.clock import Clock
+from connector.files import FileError
 from connector.store.sqlite import LockTimeout, RunRecord, SqliteStore, TenantStatus
 
 Store = SqliteStore
@@ -17,13 +20,31 @@ class StoreError(Exception):
 
 
 def open_store(url: str, clock: Clock) -> Store:
+    """The store at ``url``; any path that cannot be one is a StoreError of one line."""
     if url.startswith("sqlite:///"):
-        return SqliteStore(url[len("sqlite:///") :], clock)
+        return _open_sqlite(url[len("sqlite:///") :], clock)
     if url.startswith("postgresql://"):
         raise StoreError(
             "store.url: PostgreSQL is not supported yet in this version; use sqlite:///PATH"
         )
     raise StoreError(f"store.url: unsupported store URL {url.split(':', 1)[0]!r}")
+
+
+def _open_sqlite(path: str, clock: Clock) -> Store:
+    if not path:
+        raise StoreError("store.url: no path after sqlite:/// (e.g. sqlite:///kravsync.db)")
+    try:
+        return SqliteStore(path, clock)
+    except FileError as exc:
+        raise StoreError(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"store.url: cannot open {path}: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"store.url: {path} is not a kravsync state store (SQLite: {exc})"
+        ) from None
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        raise StoreError(f"store.url: cannot open {path}: {exc}") from None
 
 
 __all__ = ["LockTimeout", "RunRecord", "Store", "StoreError", "TenantStatus", "open_store"]

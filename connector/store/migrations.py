@@ -159,4 +159,40 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "records skipped as malformed; person numbers no longer kept in clear",
+        """
+        CREATE TABLE malformed_records (
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            message TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (tenant, kind, record_id)
+        );
+        UPDATE customers SET data = json_set(data, '$.national_id',
+            CASE WHEN length(json_extract(data, '$.national_id')) = 12
+                 THEN substr(json_extract(data, '$.national_id'), 1, 8) || '****'
+                 WHEN length(json_extract(data, '$.national_id')) = 11
+                 THEN substr(json_extract(data, '$.national_id'), 1, 6) || '*****'
+                 WHEN length(json_extract(data, '$.national_id')) = 10
+                 THEN substr(json_extract(data, '$.national_id'), 1, 6) || '****'
+                 ELSE '****' END)
+        WHERE json_extract(data, '$.national_id') IS NOT NULL
+          AND instr(json_extract(data, '$.national_id'), '*') = 0;
+        UPDATE customers SET org_number =
+            CASE WHEN length(org_number) = 12 THEN substr(org_number, 1, 8) || '****'
+                 WHEN length(org_number) = 11 THEN substr(org_number, 1, 6) || '*****'
+                 ELSE substr(org_number, 1, 6) || '****' END
+        WHERE org_number IS NOT NULL AND instr(org_number, '*') = 0
+          AND (length(org_number) = 11
+               OR (length(org_number) = 10 AND substr(org_number, 3, 2) < '20')
+               OR (length(org_number) = 12 AND substr(org_number, 1, 2) IN ('19', '20')));
+        UPDATE customers SET data = json_set(data, '$.org_number', org_number)
+        WHERE instr(org_number, '*') > 0;
+        DELETE FROM cursors WHERE stream = 'customers'
+        """,
+    ),
 ]

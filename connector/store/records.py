@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.models import ActionState, Note, NoteKind, ReminderAction
+from connector.scrub import safe_message
 
 
 class FindingLike(Protocol):
@@ -205,7 +206,7 @@ class RecordsMixin:
                     state.value,
                     sent_on.isoformat() if sent_on else None,
                     reference,
-                    message,
+                    None if message is None else safe_message(message),
                     self._stamp(),
                     key,
                 ),

@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from connector.clock import Clock, host_time
+from connector.files import prepare_store_file
 from connector.models import Customer, Invoice, InvoiceStatus
+from connector.privacy import masked
+from connector.scrub import safe_message
+from connector.store.malformed import MalformedMixin
 from connector.store.migrations import MIGRATIONS
 from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
@@ -79,12 +82,12 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore(RecordsMixin, RatesMixin):
+class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_store_file(path)  # 0600 in 0700 folders; not a folder, device or pipe
         self._local = threading.local()
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.migrate()
@@ -102,6 +105,7 @@ class SqliteStore(RecordsMixin, RatesMixin):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA secure_delete=ON")  # personal data deleted or masked is zeroed
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
         return conn
@@ -174,7 +178,9 @@ class SqliteStore(RecordsMixin, RatesMixin):
 
     # -- records ------------------------------------------------------------------------------
     def upsert_customers(self, tenant: str, customers: Iterable[Customer]) -> int:
+        """Store customers; person numbers are never kept in clear (connector/privacy.py)."""
         now = self._stamp()
+        customers = [masked(c) for c in customers]
         rows = [
             (
                 tenant,
@@ -289,7 +295,24 @@ class SqliteStore(RecordsMixin, RatesMixin):
             tx.execute(
                 "UPDATE runs SET ended_at=?, outcome=?, customers=?, invoices=?, skipped=?, "
                 "requests=?, error=? WHERE id=?",
-                (self._stamp(), outcome, customers, invoices, skipped, requests, error, run_id),
+                (
+                    self._stamp(),
+                    outcome,
+                    customers,
+                    invoices,
+                    skipped,
+                    requests,
+                    None if error is None else safe_message(error),
+                    run_id,
+                ),
+            )
+
+    def fail_run(self, run_id: int, error: str) -> None:
+        """Mark a run failed with a one-line ``error``, keeping what it counted so far."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET ended_at=?, outcome='failed', error=? WHERE id=?",
+                (self._stamp(), safe_message(error), run_id),
             )
 
     def set_run_notes(self, run_id: int, notes: list[str]) -> None:
@@ -326,7 +349,8 @@ class SqliteStore(RecordsMixin, RatesMixin):
     def record_error(self, run_id: int, kind: str, record_id: str, message: str) -> None:
         with self.transaction() as tx:
             tx.execute(
-                "INSERT INTO run_errors VALUES (?, ?, ?, ?)", (run_id, kind, record_id, message)
+                "INSERT INTO run_errors VALUES (?, ?, ?, ?)",
+                (run_id, kind, safe_message(record_id, 100), safe_message(message)),
             )
 
     def run_errors(self, run_id: int) -> list[tuple[str, str, str]]:

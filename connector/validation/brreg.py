@@ -164,6 +164,7 @@ class BrregClient:
                     f"{self.base_url}/enheter/{orgnr}",
                     headers={"Accept": "application/json"},
                     timeout=self.timeout,
+                    allow_redirects=False,  # an answer from elsewhere is no answer
                 )
             except requests.RequestException:
                 self._down_until = self._now() + self.cooldown
@@ -176,7 +177,7 @@ class BrregClient:
         if response.status_code == 200:
             try:
                 body = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested beyond parsing
                 return None
             return (self._now(), body) if isinstance(body, dict) else None
         if response.status_code in (404, 410):

@@ -56,6 +56,9 @@ RULES: dict[str, Rule] = {
         _NONE, "risk of two messages to one debtor; the journal still holds"
     ),
     "invoice.customer.missing": Rule(_ALL, "nobody to send anything to"),
+    # A provider record that did not fit its API's types was skipped (kept out of the store);
+    # nothing is planned on it until the provider sends it fit.
+    "record.malformed": Rule(_NONE, "the record was skipped: fix it in the accounting system"),
 }
 
 CODES: tuple[str, ...] = tuple(RULES)

@@ -55,7 +55,9 @@ __all__ = [
     "ValidationError",
     "birth_date",
     "describe_error",
+    "is_person_number",
     "mask_national_id",
+    "mask_person_numbers",
     "national_id_for",
     "no_fodselsnummer",
     "no_mva",
@@ -382,6 +384,49 @@ def mask_national_id(number: str | None) -> str:
     digits = "".join(ch for ch in (number or "") if ch.isdigit())
     keep = 8 if len(digits) == 12 else 6 if len(digits) >= 10 else 0
     return digits[:keep] + "*" * (len(digits) - keep)
+
+
+def is_person_number(number: str) -> bool:
+    """Whether ``number`` validates as any supported person number, whatever country it is
+    filed under: a Norwegian fødselsnummer, D- or H-number (11 digits, test ids included) or a
+    Swedish personnummer or samordningsnummer (10 or 12 digits, ``-`` or ``+``).
+
+    >>> is_person_number('01019012345'), is_person_number('19811228-9874')
+    (False, True)
+    >>> is_person_number('923609016')   # an org number
+    False
+    """
+    digits = _digits_only(number).replace("+", "")
+    if not digits.isdigit() or not digits.isascii():
+        return False
+    if len(digits) == 11:
+        return no_fodselsnummer.is_valid(digits, allow_test=True)
+    if len(digits) in (10, 12):
+        return se_personnummer.is_valid(number.strip())
+    return False
+
+
+# A number written as a person number may be: 6 or 8 digits, an optional separator, 4 or 5.
+_PERSON_NUMBER_LIKE = re.compile(r"(?<![\d])(?:\d{6}|\d{8})[ \-+]?\d{4,5}(?![\d])")
+
+
+def mask_person_numbers(text: str) -> str:
+    """``text`` with every number in it that validates as a person number masked (see
+    :func:`is_person_number`); other numbers are left alone.
+
+    >>> mask_person_numbers('org number 15108695088 has the wrong length')
+    'org number 151086***** has the wrong length'
+    >>> mask_person_numbers('invoice 10001, org 923609016, pnr 811228-9874')
+    'invoice 10001, org 923609016, pnr 811228****'
+    """
+    if not any(ch.isdigit() for ch in text):
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        found = match.group(0)
+        return mask_national_id(found) if is_person_number(found) else found
+
+    return _PERSON_NUMBER_LIKE.sub(one, text)
 
 
 _REASONS = {

@@ -50,13 +50,50 @@ def _iso(value: str | None) -> str | None:
 
 
 def _shown_org(raw: str, country: str) -> str:
-    """An org number as it may appear in a message: masked when it is a person's number."""
+    """An org number as it may appear in a message: masked when it is (or may be) a person's
+    number, whatever the customer's country (a Norwegian fødselsnummer on a Swedish address,
+    a Swedish personnummer on a Norwegian one)."""
     digits = "".join(ch for ch in raw if ch.isdigit())
-    if country == "SE" and ids.se_orgnr.is_personal(raw):
-        return ids.mask_national_id(digits)
-    if country == "NO" and len(digits) == 11:
+    if (
+        ids.is_person_number(raw)
+        or len(digits) == 11  # a fødselsnummer's length; no org number has it
+        or (len(digits) == 12 and digits[:2] in ("19", "20"))  # a personnummer's long form
+        or (country == "SE" and ids.se_orgnr.is_personal(raw))
+    ):
         return ids.mask_national_id(digits)
     return digits or repr(raw)
+
+
+def customer_country(c: Customer, tenant_country: str) -> str:
+    """The country whose identifier rules apply to ``c`` ("" when neither NO nor SE is known
+    and the customer names another country)."""
+    addr = c.invoice_address
+    country = _iso(c.country) or _iso(addr.country if addr else None)
+    if country is None and not (c.country or (addr and addr.country)):
+        country = tenant_country
+    return country or ""
+
+
+def identity_findings(
+    c: Customer, *, tenant_country: str, allow_test: bool, today: date
+) -> list[Finding]:
+    """The findings on ``c``'s org number and national id alone, worked out on the clear
+    numbers (the store keeps person numbers masked; see ``connector.privacy``)."""
+    run = _Run(tenant_country, allow_test, None, today)
+    country = customer_country(c, tenant_country)
+    out: list[Finding] = []
+    if c.kind is CustomerKind.COMPANY:
+        run._org_number(0, c, country, out)
+    else:
+        run._national_id(c, country, out)
+    return out
+
+
+MASKED = "*"
+
+
+def _kept(c: Customer, field: str) -> list[Finding]:
+    return [Finding.of(c, code, f, message) for code, f, message in c.id_findings if f == field]
 
 
 class _Run:
@@ -84,9 +121,7 @@ class _Run:
     def check(self, i: int, c: Customer) -> list[Finding]:
         out: list[Finding] = []
         addr = c.invoice_address
-        country = _iso(c.country) or _iso(addr.country if addr else None)
-        if country is None and not (c.country or (addr and addr.country)):
-            country = self.country
+        country = customer_country(c, self.country) or None
         if c.kind is CustomerKind.COMPANY:
             self._org_number(i, c, country or "", out)
             if not c.contact_persons:
@@ -107,6 +142,9 @@ class _Run:
                 out.append(Finding.of(c, "org_number.missing", "org_number", "no org number"))
             return
         if ident is None:
+            return
+        if MASKED in raw:  # a person number the store masked: its findings were kept with it
+            out.extend(_kept(c, "org_number"))
             return
         try:
             org = ident.validate(raw, allow_test=self.allow_test)
@@ -149,6 +187,9 @@ class _Run:
             return
         ident = ids.national_id_for(country)
         if ident is None:
+            return
+        if MASKED in raw:  # masked by the store: its findings were worked out and kept with it
+            out.extend(_kept(c, "national_id"))
             return
         masked = ids.mask_national_id(raw)
         try:

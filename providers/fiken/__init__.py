@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connector.clock import Clock
-from connector.secrets import CredentialStore, OAuthTokens, parse_secret
+from connector.secrets import CredentialStore, OAuthTokens, missing_credential, parse_secret
 from providers.base import ProviderFactory, Sandbox
 from providers.fiken.adapter import FikenProvider
 from providers.fiken.client import (
@@ -35,10 +35,7 @@ def create(
 ) -> FikenProvider:
     secret = credentials.get(tenant.name)
     if not secret:
-        raise AuthError(
-            "fiken",
-            f"tenant {tenant.name}: no credentials stored; run `kravsync auth {tenant.name}`",
-        )
+        raise AuthError("fiken", missing_credential(tenant.name, credentials))
     parsed = parse_secret(secret)
     auth: Any
     if isinstance(parsed, OAuthTokens) and parsed.refresh_token:

@@ -9,7 +9,15 @@ from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fiken as mapping
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
+from providers.base import (
+    Capabilities,
+    Letter,
+    MessageChannel,
+    PushResult,
+    RecordError,
+    map_one,
+    map_record,
+)
 from providers.fiken.client import FikenClient
 from providers.fiken.push import FEE_INCOME_ACCOUNT, ROUTE, FikenPush
 
@@ -54,7 +62,7 @@ class FikenProvider:
                 yield map_record("invoice", mapping.invoice, raw)
 
     def get_invoice(self, provider_id: str) -> Invoice:
-        return mapping.invoice(self.client.invoice(provider_id))
+        return map_one(self.name, "invoice", mapping.invoice, self.client.invoice(provider_id))
 
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("NO",), push_routes=(ROUTE,))

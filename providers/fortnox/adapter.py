@@ -16,14 +16,32 @@ from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fortnox as mapping
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
+from mappings.common import record_id
+from mappings.errors import MappingError
+from providers.base import (
+    Capabilities,
+    Letter,
+    MessageChannel,
+    PushResult,
+    RecordError,
+    map_one,
+    map_record,
+)
 from providers.fortnox.client import FortnoxClient, lastmodified
 from providers.fortnox.push import FortnoxPush
-from providers.http import ClientError
+from providers.http import ClientError, ProtocolError
 
 # Detail reads in flight at once; the shared limiter still caps the rate at 25 per 5 s, this
 # only hides network latency (at ~200 ms a request one at a time would reach 5 req/s at best).
 DETAIL_WORKERS = 4
+
+
+def _id(row: Any, key: str) -> str | None:
+    """The row's id when it has a usable one (what a detail read needs), else None."""
+    try:
+        return record_id("record", row, key)
+    except MappingError:
+        return None
 
 
 class FortnoxProvider:
@@ -59,16 +77,17 @@ class FortnoxProvider:
         key: str,
     ) -> list[dict[str, Any] | Exception]:
         """``rows`` in order, each replaced by its detail where ``wanted``; a record that has
-        vanished since the list (404) or fails is returned as the exception, not raised."""
-        todo = [i for i, row in enumerate(rows) if wanted(row)]
+        vanished since the list (404) or fails is returned as the exception, not raised. A row
+        without a usable id is left as it is (its mapping reports it)."""
+        todo = [i for i, row in enumerate(rows) if _id(row, key) is not None and wanted(row)]
         out: list[dict[str, Any] | Exception] = list(rows)
         if not todo:
             return out
 
         def one(i: int) -> dict[str, Any] | Exception:
             try:
-                return fetch(str(rows[i].get(key)))
-            except ClientError as exc:
+                return fetch(_id(rows[i], key) or "")
+            except (ClientError, ProtocolError) as exc:  # vanished, or not the record's shape
                 return exc
 
         with ThreadPoolExecutor(DETAIL_WORKERS) as pool:
@@ -83,9 +102,8 @@ class FortnoxProvider:
                 page, lambda _row: self.customer_details, self.client.customer, "CustomerNumber"
             )
             for raw, listed in zip(rows, page, strict=True):
-                record_id = str(listed.get("CustomerNumber"))
                 if isinstance(raw, Exception):
-                    yield RecordError("customer", record_id, str(raw))
+                    yield RecordError("customer", _id(listed, "CustomerNumber") or "?", str(raw))
                     continue
                 yield map_record("customer", mapping.customer, raw)
 
@@ -107,12 +125,12 @@ class FortnoxProvider:
             )
             for raw, listed in zip(rows, page, strict=True):
                 if isinstance(raw, Exception):
-                    yield RecordError("invoice", str(listed.get("DocumentNumber")), str(raw))
+                    yield RecordError("invoice", _id(listed, "DocumentNumber") or "?", str(raw))
                     continue
                 yield map_record("invoice", mapping.invoice, raw)
 
     def get_invoice(self, provider_id: str) -> Invoice:
-        return mapping.invoice(self.client.invoice(provider_id))
+        return map_one(self.name, "invoice", mapping.invoice, self.client.invoice(provider_id))
 
     # -- pushing (routes and crash safety: providers/fortnox/push.py) -------------------------
     def capabilities(self) -> Capabilities:

@@ -19,7 +19,7 @@ import secrets as _random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from connector.secrets import CredentialStore, OAuthTokens, parse_secret
+from connector.secrets import CredentialStore, OAuthTokens, missing_credential, parse_secret
 from providers.fortnox.client import AUTHORIZE_URL, FINANS_SCOPE, SCOPES, TOKEN_URL
 from providers.http import AuthError
 from providers.oauth import LockFactory, OAuth2Auth, exchange_code
@@ -74,9 +74,7 @@ def build_auth(
     """The request auth for ``tenant``; raises :class:`AuthError` naming what to run."""
     secret = credentials.get(tenant.name)
     if not secret:
-        raise AuthError(
-            PROVIDER, f"tenant {tenant.name}: no credentials stored; {_hint(tenant.name)}"
-        )
+        raise AuthError(PROVIDER, missing_credential(tenant.name, credentials))
     grant = grant_for(tenant, secret)
     return OAuth2Auth(
         provider=PROVIDER,

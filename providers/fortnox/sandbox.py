@@ -99,7 +99,10 @@ class FortnoxSandbox:
         window_seconds: float = 5.0,
         access_token_ttl: float = 3600.0,
         finans: bool = True,
+        token: str | None = None,
     ) -> None:
+        """``token``: a long-lived access token the sandbox accepts (``kravsync sandbox
+        --token T``, for curl); by default one is made up."""
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.tenant_id = client_id, client_secret, tenant_id
         self.clock = sandbox_clock(today, clock)
@@ -124,7 +127,7 @@ class FortnoxSandbox:
         self._cust_active: array[int] | None = None
         self._index_cache: dict[tuple[Any, ...], list[int]] = {}
         self.push_api = PushApi(self, finans=finans)  # Fortnox Finans activated or not
-        self.token = self._issue_access(ttl=10 * 365 * 86400.0)
+        self.token = self._issue_access(ttl=10 * 365 * 86400.0, token=token)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -264,8 +267,8 @@ class FortnoxSandbox:
             return self._issue_refresh()
 
     # --- tokens --------------------------------------------------------------------------
-    def _issue_access(self, ttl: float | None = None) -> str:
-        token = "fnx_at_" + secrets.token_urlsafe(24)
+    def _issue_access(self, ttl: float | None = None, token: str | None = None) -> str:
+        token = token or "fnx_at_" + secrets.token_urlsafe(24)
         self._access[token] = time.monotonic() + (self.access_token_ttl if ttl is None else ttl)
         return token
 
