@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("auth", help="store credentials for a tenant in the keyring")
     p.add_argument("tenant")
+
+    p = sub.add_parser("tenants", help="tenant housekeeping")
+    tenants = p.add_subparsers(dest="tenants_command", required=True, metavar="ACTION")
+    d = tenants.add_parser(
+        "discover",
+        help="list the companies a tenant's login reaches (an accounting bureau's clients) "
+        "as ready-to-paste [[tenants]] tables",
+    )
+    d.add_argument("tenant")
     return parser
 
 
@@ -302,6 +311,18 @@ def cmd_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     return EXIT_OK
 
 
+def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector.discovery import discovered_toml
+
+    tenant = config.tenant(args.tenant)
+    factory = get_factory(tenant.provider)
+    if factory.discover is None:
+        raise UsageError(f"provider {tenant.provider} cannot list other companies of a login")
+    found = factory.discover(tenant, credentials_for(tenant.credentials), clock=clock)
+    print(discovered_toml(tenant, found, config.tenants), end="")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
@@ -328,6 +349,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "report": cmd_report,
             "note": cmd_note,
             "auth": cmd_auth,
+            "tenants": cmd_tenants,
         }[args.command]
         return handler(args, config, clock)
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError) as exc:
