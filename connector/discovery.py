@@ -35,7 +35,9 @@ def shared_credentials(source: TenantConfig) -> str:
     return source.credentials
 
 
-def _configured(found: DiscoveredTenant, source: TenantConfig, existing: Sequence[TenantConfig]) -> str | None:
+def _configured(
+    found: DiscoveredTenant, source: TenantConfig, existing: Sequence[TenantConfig]
+) -> str | None:
     keys = {k: str(v) for k, v in found.settings.items() if k != "base_url"}
     for tenant in existing:
         if tenant.provider == source.provider and all(

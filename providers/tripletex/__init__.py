@@ -18,7 +18,8 @@ from providers.base import DiscoveredTenant, ProviderFactory, Sandbox
 from providers.http import HttpClient
 from providers.oauth import LockFactory
 from providers.tripletex.adapter import TripletexProvider
-from providers.tripletex.auth import SessionAuth, Tokens, auth, company_id, parse_tokens
+from providers.tripletex.auth import SessionAuth, Tokens, company_id, parse_tokens
+from providers.tripletex.auth import auth as auth_command
 from providers.tripletex.client import BASE_URL, HeaderPacer, TripletexClient, error_message
 from providers.tripletex.push import DEFAULT_DISPATCH, DISPATCH_TYPES
 
@@ -121,7 +122,7 @@ PROVIDER = ProviderFactory(
     countries=("NO",),
     create=create,
     sandbox=sandbox,
-    auth=auth,
+    auth=auth_command,
     discover=discover,
     check_settings=check_settings,
 )

@@ -74,7 +74,12 @@ def parse_tokens(tenant: str, secret: str | None) -> Tokens:
             '{"consumer_token": …, "employee_token": …}; ' + _hint(tenant),
         )
     consumer, employee = data.get("consumer_token"), data.get("employee_token")
-    if not isinstance(consumer, str) or not isinstance(employee, str) or not consumer or not employee:
+    if (
+        not isinstance(consumer, str)
+        or not isinstance(employee, str)
+        or not consumer
+        or not employee
+    ):
         raise AuthError(
             PROVIDER,
             f"tenant {tenant}: the stored credential lacks consumer_token or employee_token; "
@@ -222,9 +227,7 @@ class SessionAuth:
         return _Session(token=token, expires_at=start.timestamp())
 
 
-def build_auth(
-    tenant: TenantConfig, credentials: CredentialStore, base_url: str
-) -> SessionAuth:
+def build_auth(tenant: TenantConfig, credentials: CredentialStore, base_url: str) -> SessionAuth:
     tokens = parse_tokens(tenant.name, credentials.get(tenant.name))
     return SessionAuth(
         tenant=tenant.name, base_url=base_url, tokens=tokens, company=company_id(tenant)

@@ -11,9 +11,10 @@ Quirks (overrides, not copies):
 * **Pacing from headers.** Tripletex limits requests per employee and API consumer and says how
   much is left in every answer (``X-Rate-Limit-Limit/-Remaining/-Reset``); past the limit it
   answers 429 for the rest of the period, without ``X-Rate-Limit-Reset`` (tripletex-api2#103).
-  :class:`HeaderPacer` spreads what remains evenly over what is left of the period, so a steady
-  pull never sees a 429, and several tenants on one employee token, which share that budget,
-  slow down together as the announced remainder shrinks.
+  :class:`HeaderPacer` lets the first half of a period's budget go at once (a short cycle stays
+  quick), then spreads what remains evenly over what is left of the period, so a steady pull
+  never sees a 429; several tenants on one employee token, which share that budget, slow down
+  together as the announced remainder shrinks.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ CUSTOMER_FIELDS = (
     "postalAddress(addressLine1,addressLine2,postalCode,city,country(isoAlpha2Code)),"
     "physicalAddress(addressLine1,addressLine2,postalCode,city,country(isoAlpha2Code))"
 )
-CONTACT_FIELDS = "id,firstName,lastName,email,phoneNumberMobile,phoneNumberWork,isInactive,customer(id)"
+CONTACT_FIELDS = (
+    "id,firstName,lastName,email,phoneNumberMobile,phoneNumberWork,isInactive,customer(id)"
+)
 REMINDER_FIELDS = "id,type,reminderDate,charge,chargeCurrency,interests,interestRate,termOfPayment"
 INVOICE_FIELDS = (
     "id,invoiceNumber,invoiceDate,invoiceDueDate,kid,amountCurrency,amountCurrencyOutstanding,"
@@ -123,8 +126,9 @@ class HeaderPacer(RateLimiter):
     """A :class:`RateLimiter` that also paces from the ``X-Rate-Limit-*`` headers.
 
     The base class keeps the static ceiling (a tenant's ``requests_per_window``, if set) and the
-    number in flight; :meth:`observe` (a ``requests`` response hook) learns the budget, and each
-    request start waits until ``time left in the period / requests left`` after the previous one.
+    number in flight; :meth:`observe` (a ``requests`` response hook) learns the budget. While
+    more than ``burst_share`` of the period's limit is left a request goes at once; after that
+    each start waits until ``time left in the period / requests left`` after the previous one.
     """
 
     def __init__(
@@ -137,6 +141,7 @@ class HeaderPacer(RateLimiter):
         sleep: Callable[[float], None] = time.sleep,
         reset_margin: float = 0.05,
         unknown_block: float = 5.0,
+        burst_share: float = 0.5,
     ) -> None:
         super().__init__(max_calls, period, max_concurrent=max_concurrent, clock=clock, sleep=sleep)
         self._mono = clock
@@ -150,6 +155,7 @@ class HeaderPacer(RateLimiter):
         self._last_start = -math.inf
         self.reset_margin = reset_margin
         self.unknown_block = unknown_block
+        self.burst_share = burst_share
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -169,6 +175,8 @@ class HeaderPacer(RateLimiter):
         left = self.remaining - self._in_flight
         if left <= 0:
             return self.reset_at - now + self.reset_margin
+        if self.limit is not None and left > self.limit * self.burst_share:
+            return 0.0
         spacing = (self.reset_at - now) / left
         return max(0.0, self._last_start + spacing - now)
 

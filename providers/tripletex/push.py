@@ -113,7 +113,10 @@ def learn_terms(reminders: list[dict[str, Any]], rules: CountryRules) -> Terms:
     dated = [(reminder_on(r), r) for r in reminders]
     dated = [(d, r) for d, r in dated if d is not None]
     dated.sort(key=lambda item: (item[0], int(item[1].get("id") or 0)))
-    charge, charge_source = None, f"no charged reminder in {EVIDENCE_DAYS} days: {DOCUMENTED_DEFAULT}"
+    charge, charge_source = (
+        None,
+        f"no charged reminder in {EVIDENCE_DAYS} days: {DOCUMENTED_DEFAULT}",
+    )
     charged = [(d, r) for d, r in dated if _decimal(r.get("charge")) > 0]
     if charged:
         day, r = charged[-1]
@@ -121,10 +124,15 @@ def learn_terms(reminders: list[dict[str, Any]], rules: CountryRules) -> Terms:
         statutory = rules.reminder_fee_cap.at(day).value
         what = f"reminder {r.get('id')} of {day} charged {seen:.2f}"
         if seen == statutory:
-            charge_source = f"{what}, the statutory cap that day: Tripletex follows the statutory fee"
+            charge_source = (
+                f"{what}, the statutory cap that day: Tripletex follows the statutory fee"
+            )
         else:
             charge, charge_source = seen, f"{what}: the company's own fixed reminder fee"
-    rate, rate_source = None, f"no interest on a reminder in {EVIDENCE_DAYS} days: {DOCUMENTED_DEFAULT}"
+    rate, rate_source = (
+        None,
+        f"no interest on a reminder in {EVIDENCE_DAYS} days: {DOCUMENTED_DEFAULT}",
+    )
     with_rate = [(d, r) for d, r in dated if _decimal(r.get("interestRate")) > 0]
     if with_rate:
         day, r = with_rate[-1]
@@ -132,7 +140,9 @@ def learn_terms(reminders: list[dict[str, Any]], rules: CountryRules) -> Terms:
         statutory = rules.interest_rate.at(day).value
         what = f"reminder {r.get('id')} of {day} at {seen:.2f} %"
         if seen == statutory:
-            rate_source = f"{what}, the statutory rate that day: Tripletex follows the statutory rate"
+            rate_source = (
+                f"{what}, the statutory rate that day: Tripletex follows the statutory rate"
+            )
         else:
             rate, rate_source = seen, f"{what}: the company's own fixed interest rate"
     return Terms(charge, charge_source, rate, rate_source)

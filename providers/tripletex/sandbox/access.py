@@ -20,7 +20,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+
+from connector.clock import NORDIC, host_time
+
+
+def host_today() -> date:
+    """The host's date in Norway: session tokens expire by the server's own calendar, never
+    moved by ``--today`` or a test's business clock (as the client's renewal uses)."""
+    return datetime.fromtimestamp(host_time(), UTC).astimezone(NORDIC).date()
 
 
 @dataclass
@@ -45,15 +53,15 @@ class Gate:
         *,
         consumer_tokens: set[str],
         employee_tokens: set[str],
-        today: Callable[[], date],
         limit: int,
         period: float,
         enabled: bool,
+        today: Callable[[], date] = host_today,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.consumer_tokens = set(consumer_tokens)
         self.employee_tokens = set(employee_tokens)
-        self._today = today
+        self.today = today
         self.limit, self.period, self.enabled = limit, period, enabled
         self._now = monotonic
         self._lock = threading.Lock()
@@ -66,7 +74,9 @@ class Gate:
         with self._lock:
             if consumer not in self.consumer_tokens or employee not in self.employee_tokens:
                 raise Denied(401, 3000, "Ugyldig konsument- eller ansattnøkkel (token).")
-            session = Session("eyJ0b2tlbklkIjo" + secrets.token_urlsafe(24), consumer, employee, expires)
+            session = Session(
+                "eyJ0b2tlbklkIjo" + secrets.token_urlsafe(24), consumer, employee, expires
+            )
             self.sessions[session.token] = session
             self.sessions_created += 1
             return session
@@ -99,7 +109,7 @@ class Gate:
             raise Denied(401, 3000, "Ugyldig Authorization-header.") from None
         with self._lock:
             session = self.sessions.get(token)
-            if session is None or self._today() >= session.expires:
+            if session is None or self.today() >= session.expires:
                 raise Denied(401, 3000, "Sesjonsnøkkelen er ugyldig eller utløpt.")
         return session, user.strip() or "0"
 

@@ -80,14 +80,21 @@ def create(
         raise Refusal(422, 15000, "dispatchType", f"Ugyldig utsendelsestype: {dispatch!r}")
     settings = book.settings
     if dispatch == "NETS_PRINT" and kind != "NOTICE_OF_DEBT_COLLECTION":
-        raise Refusal(422, 18000, "dispatchType", "NETS_PRINT krever typen NOTICE_OF_DEBT_COLLECTION.")
+        raise Refusal(
+            422, 18000, "dispatchType", "NETS_PRINT krever typen NOTICE_OF_DEBT_COLLECTION."
+        )
     if dispatch == "NETS_PRINT" and not settings.nets_print:
         raise Refusal(422, 18000, "dispatchType", "NETS_PRINT er ikke aktivert for firmaet.")
     if dispatch == "SMS" and not settings.sms:
         raise Refusal(422, 18000, "dispatchType", "SMS er ikke aktivert for firmaet.")
     if dispatch == "EMAIL":
         customer = book.customer(f.customer)
-        to = query.get("email") or customer.get("overdueNoticeEmail") or customer.get("invoiceEmail") or customer.get("email")
+        to = (
+            query.get("email")
+            or customer.get("overdueNoticeEmail")
+            or customer.get("invoiceEmail")
+            or customer.get("email")
+        )
         if not to:
             raise Refusal(422, 18000, "email", "Kunden har ingen e-postadresse for purring.")
     if kind == "DEBT_COLLECTION" and not settings.debt_collector:

@@ -169,7 +169,9 @@ def address(base: str, aid: int, street: str | None, postcode: str | None, city:
     }
 
 
-def customer_record(base: str, cid: int, f: CustomerFacts, factoring: bool = False) -> dict[str, Any]:
+def customer_record(
+    base: str, cid: int, f: CustomerFacts, factoring: bool = False
+) -> dict[str, Any]:
     email = f.email or ""
     return {
         **_ref(base, "customer", cid),
@@ -344,7 +346,9 @@ class Book:
         gross = sign * f.gross
         net = money(gross / Decimal("1.25")) if f.currency == "NOK" else gross
         open_now = self.outstanding(i)
-        charges = sum((r.charge_currency + r.interests for r in self.reminders.get(iid, ())), Decimal("0"))
+        charges = sum(
+            (r.charge_currency + r.interests for r in self.reminders.get(iid, ())), Decimal("0")
+        )
         kid = self.kid(i)
         reminders = [
             reminder_record(base, r, kid, money(open_now + r.charge_currency + r.interests))
@@ -546,7 +550,9 @@ def demo_book(today: date, ids: ReminderCounter) -> ListBook:
             )
         )
         if spec.fiken_reminder_after_due is not None:
-            pending_reminders.append((len(invoices) - 1, due + timedelta(days=spec.fiken_reminder_after_due)))
+            pending_reminders.append(
+                (len(invoices) - 1, due + timedelta(days=spec.fiken_reminder_after_due))
+            )
         if spec.credit_note_days is not None:
             credit_notes.append((len(invoices) - 1, today - timedelta(days=spec.credit_note_days)))
     for of, on in credit_notes:
@@ -574,7 +580,9 @@ def demo_book(today: date, ids: ReminderCounter) -> ListBook:
     return book
 
 
-def _small_customers(names: list[tuple[str, str | None, str, str, str]], today: date) -> list[CustomerFacts]:
+def _small_customers(
+    names: list[tuple[str, str | None, str, str, str]], today: date
+) -> list[CustomerFacts]:
     out = []
     for k, (name, email, street, postcode, city) in enumerate(names):
         out.append(
@@ -587,7 +595,9 @@ def _small_customers(names: list[tuple[str, str | None, str, str, str]], today: 
                 street=street,
                 postcode=postcode,
                 city=city,
-                persons=((f"Kari {name.split()[0]}", email or "", "+47 900 00 00" + str(k)),) if email else (),
+                persons=((f"Kari {name.split()[0]}", email or "", "+47 900 00 00" + str(k)),)
+                if email
+                else (),
                 changed=_at_noon(today - timedelta(days=60 + k)),
             )
         )
@@ -706,7 +716,13 @@ class GeneratedBook(Book):
             last = fiken.LAST_NAMES[(h >> 55) % len(fiken.LAST_NAMES)]
             phone = f"+47 9{(h >> 20) % 10_000_000:07d}"
             if (h >> 60) % 16:
-                persons = ((f"{first} {last}", f"{fiken.slugify(first)}@{fiken.slugify(name)}{i}.no", phone),)
+                persons = (
+                    (
+                        f"{first} {last}",
+                        f"{fiken.slugify(first)}@{fiken.slugify(name)}{i}.no",
+                        phone,
+                    ),
+                )
         if 35 <= defect < 55:
             postcode = ""
         if 55 <= defect < 105:
@@ -796,7 +812,12 @@ def build_world(today: date, customers: int | None = None, invoices: int | None 
         n_invoices = invoices if invoices is not None else n_customers * 5
         demo_company = demo_book(today, ReminderCounter(0)).company
         world.books[DEMO_COMPANY_ID] = GeneratedBook(
-            demo_company, Settings(debt_collector="Kredinor AS"), today, n_customers, n_invoices, world.ids
+            demo_company,
+            Settings(debt_collector="Kredinor AS"),
+            today,
+            n_customers,
+            n_invoices,
+            world.ids,
         )
     world.books[FIXED_FEE_COMPANY_ID] = fixed_fee_book(today, world.ids)
     world.books[SMALL_COMPANY_ID] = small_book(today, world.ids)

@@ -140,6 +140,7 @@ class Fault:
     malformed: bool
     headers: dict[str, str]
     method: str | None = None
+    after: bool = False  # the request is carried out, then its answer is lost (status)
 
 
 @dataclass
@@ -214,7 +215,6 @@ class TripletexSandbox:
         self.gate = Gate(
             consumer_tokens={consumer_token},
             employee_tokens={employee_token},
-            today=lambda: self.clock.today(),
             limit=max_requests,
             period=period_seconds,
             enabled=rate_limit,
@@ -291,11 +291,14 @@ class TripletexSandbox:
         malformed: bool = False,
         headers: dict[str, str] | None = None,
         method: str | None = None,
+        after: bool = False,
     ) -> None:
-        """The next ``times`` requests whose path contains ``path_contains`` misbehave."""
+        """The next ``times`` requests whose path contains ``path_contains`` (and whose method is
+        ``method``, when given) misbehave: answered with ``status`` instead of being served, or
+        served and then answered with ``status`` (``after``: a lost answer), or ``malformed``."""
         with self._lock:
             self._faults.append(
-                Fault(path_contains, status, times, malformed, headers or {}, method)
+                Fault(path_contains, status, times, malformed, headers or {}, method, after)
             )
 
     def revoke(self) -> None:
@@ -310,7 +313,9 @@ class TripletexSandbox:
             raise KeyError(f"no company {company}")
         return found
 
-    def pay(self, invoice_id: int, amount: Decimal | None = None, company: int | None = None) -> None:
+    def pay(
+        self, invoice_id: int, amount: Decimal | None = None, company: int | None = None
+    ) -> None:
         """The customer pays ``amount`` (all that is open by default) on an invoice."""
         book = self.book(company)
         i = book.invoice_index(invoice_id)
@@ -405,11 +410,14 @@ class TripletexSandbox:
             raise Reply(429, 0, "For mange forespørsler: grensen for perioden er nådd.")
         book = self._book_for(session, company)
         fault = self._take_fault(path, method)
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.status is not None and not fault.after:
             raise Reply(fault.status, 1000, "Injected error", headers={**rate, **fault.headers})
         record_id = int(found.group("id")) if "id" in found.groupdict() else None
         status, payload, detail = self._serve(name, book, record_id, params, session, company)
         seen.detail = detail
+        if fault is not None and fault.status is not None:
+            raise Reply(fault.status, 1000, "Injected error after the request was carried out",
+                        headers={**rate, **fault.headers})  # fmt: skip
         if fault is not None and fault.malformed:
             return 200, b'{"from":0,"count":1,"values":[{"id":', {**rate, **fault.headers}
         return status, payload, {**rate, **(fault.headers if fault else {})}
@@ -429,7 +437,7 @@ class TripletexSandbox:
             expires = date.fromisoformat(params["expirationDate"])
         except ValueError:
             raise Reply(422, 15000, "Ugyldig dato.", field="expirationDate") from None
-        if expires <= self.clock.today():
+        if expires <= self.gate.today():
             raise Reply(422, 15000, "Utløpsdatoen må være frem i tid.", field="expirationDate")
         try:
             session = self.gate.create_session(
@@ -472,7 +480,11 @@ class TripletexSandbox:
             if name == "TokenSessionWhoAmI_whoAmI":
                 return 200, {"value": _project(self._who_am_i(book, company), selection)}, ""
             if name == "CompanyWithLoginAccess_getWithLoginAccess":
-                rows = [self._client(b.company) for cid, b in self.world.books.items() if cid != self.world.own.id]
+                rows = [
+                    self._client(b.company)
+                    for cid, b in self.world.books.items()
+                    if cid != self.world.own.id
+                ]
                 return 200, _envelope(rows, params, selection), ""
             if name == "Customer_get":
                 i = book.customer_index(record_id or 0)
@@ -501,7 +513,11 @@ class TripletexSandbox:
                 except reminder_desk.Refusal as exc:
                     raise Reply(exc.status, exc.code, exc.message, field=exc.field) from None
                 self._cache.clear()
-                return 200, {"value": made.id}, f"reminder {made.id}: charge {made.charge} interest {made.interests}"
+                return (
+                    200,
+                    {"value": made.id},
+                    f"reminder {made.id}: charge {made.charge} interest {made.interests}",
+                )
             if name == "Reminder_search":
                 return 200, _envelope(self._reminders(book, params), params, selection), ""
             if name == "Reminder_get":
@@ -558,7 +574,12 @@ class TripletexSandbox:
         found = self._cache.get(key)
         if found is None:
             rows = compute()
-            found = (rows, hashlib.sha1(repr(rows[:5] + rows[-5:] + [len(rows)]).encode()).hexdigest() if rows else None)
+            found = (
+                rows,
+                hashlib.sha1(repr(rows[:5] + rows[-5:] + [len(rows)]).encode()).hexdigest()
+                if rows
+                else None,
+            )
             if len(self._cache) > 256:
                 self._cache.clear()
             self._cache[key] = found
@@ -566,7 +587,9 @@ class TripletexSandbox:
 
     def _customers(self, book: s.Book, params: dict[str, str]) -> list[int]:
         inactive = _bool(params.get("isInactive", "false"), "isInactive")
-        since = _datetime(params["changedSince"], "changedSince") if "changedSince" in params else None
+        since = (
+            _datetime(params["changedSince"], "changedSince") if "changedSince" in params else None
+        )
         ids = _ids(params.get("id"), "id")
         numbers = _ids(params.get("customerAccountNumber"), "customerAccountNumber")
         key = (id(book), "customers", tuple(sorted(params.items())))
@@ -580,13 +603,19 @@ class TripletexSandbox:
                     continue
                 if ids is not None and book.customer_id(i) not in ids:
                     continue
-                simple = [k for k in ("organizationNumber", "email", "invoiceEmail", "customerName") if k in params]
+                simple = [
+                    k
+                    for k in ("organizationNumber", "email", "invoiceEmail", "customerName")
+                    if k in params
+                ]
                 if numbers is not None or simple:
                     record = book.customer(i)
                     if numbers is not None and record["customerNumber"] not in numbers:
                         continue
                     if any(
-                        (params[k].lower() not in record["name"].lower()) if k == "customerName" else record[k] != params[k]
+                        (params[k].lower() not in record["name"].lower())
+                        if k == "customerName"
+                        else record[k] != params[k]
                         for k in simple
                     ):
                         continue
@@ -626,7 +655,9 @@ class TripletexSandbox:
                 lo, hi = book.window(first, last)
                 indices: range | list[int] = range(lo, hi)
             else:
-                indices = [i for i in range(book.n_invoices) if first <= book.issue_ordinal(i) < last]
+                indices = [
+                    i for i in range(book.n_invoices) if first <= book.issue_ordinal(i) < last
+                ]
             out = []
             for i in indices:
                 if ids is not None and book.invoice_id(i) not in ids:
@@ -684,7 +715,9 @@ def _params(op: Operation, query: dict[str, list[str]]) -> dict[str, str]:
     if op.implemented is not None:
         for name in params:
             if name not in op.implemented and name not in _PAGING:
-                raise Reply(400, 4000, f"The sandbox does not implement the filter {name}", field=name)
+                raise Reply(
+                    400, 4000, f"The sandbox does not implement the filter {name}", field=name
+                )
     sorting = params.get("sorting", "")
     if sorting not in ("", "id", "-id"):
         raise Reply(422, 17000, f"Sortering støttes ikke i sandkassen: {sorting}", field="sorting")
@@ -716,7 +749,9 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
     return start, count
 
 
-def _envelope(rows: list[dict[str, Any]], params: dict[str, str], selection: fieldsel.Selection) -> dict[str, Any]:
+def _envelope(
+    rows: list[dict[str, Any]], params: dict[str, str], selection: fieldsel.Selection
+) -> dict[str, Any]:
     if params.get("sorting") == "-id":
         rows = sorted(rows, key=lambda r: -int(r["id"]))
     start, count = _paging(params)
@@ -737,7 +772,11 @@ def _list(indices: list[int], build: Callable[[int], dict[str, Any]], params: di
         indices = indices[::-1]
     start, count = _paging(params)
     chosen = indices[start : start + count]
-    digest = hashlib.sha1(repr((len(indices), indices[:3], indices[-3:])).encode()).hexdigest() if indices else None
+    digest = (
+        hashlib.sha1(repr((len(indices), indices[:3], indices[-3:])).encode()).hexdigest()
+        if indices
+        else None
+    )
     return {
         "fullResultSize": len(indices),
         "from": start,
@@ -837,4 +876,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 __all__ = ["OPERATIONS", "TripletexSandbox", "dumps", "error_body"]
-
