@@ -315,15 +315,10 @@ class Book:
     def contact_id(self, i: int, k: int) -> int:
         return 10 * self.customer_id(i) + k
 
-    def contacts(self, i: int) -> list[dict[str, Any]]:
-        facts = self.customer_facts(i)
-        if not facts.persons:
-            return []
-        owner = self.customer(i)
-        return [
-            contact_record(self.base_url, self.contact_id(i, k), p, owner)
-            for k, p in enumerate(facts.persons)
-        ]
+    def contact(self, i: int, k: int) -> dict[str, Any]:
+        """Contact person ``k`` of customer ``i``."""
+        person = self.customer_facts(i).persons[k]
+        return contact_record(self.base_url, self.contact_id(i, k), person, self.customer(i))
 
     def outstanding(self, i: int) -> Decimal:
         f = self.invoice_facts(i)
@@ -668,6 +663,8 @@ class GeneratedBook(Book):
             raise ValueError("a generated book needs at least 2 customers")
         self.n_customers, self.n_invoices = customers, invoices
         self._today = today.toordinal()
+        self._customer_memo: dict[int, CustomerFacts] = {}
+        self._invoice_memo: dict[int, InvoiceFacts] = {}
         self._issue = array("l", (self._issue_of(i) for i in range(invoices)))
         for i in range(invoices):
             reminder = self._facts(i)[6]
@@ -685,6 +682,20 @@ class GeneratedBook(Book):
         return bisect.bisect_left(self._issue, first), bisect.bisect_left(self._issue, last_excl)
 
     def customer_facts(self, i: int) -> CustomerFacts:
+        found = self._customer_memo.get(i)
+        if found is None:
+            found = self._customer_memo[i] = self._customer_facts(i)
+        return found
+
+    def invoice_facts(self, i: int) -> InvoiceFacts:
+        found = self._invoice_memo.get(i)
+        if found is None:
+            if len(self._invoice_memo) > 20_000:
+                self._invoice_memo.clear()
+            found = self._invoice_memo[i] = self._invoice_facts(i)
+        return found
+
+    def _customer_facts(self, i: int) -> CustomerFacts:
         h = fiken.mix(i, 1)
         postcode, city = fiken.PLACES[h % len(fiken.PLACES)]
         street = f"{fiken.STREETS[(h >> 8) % len(fiken.STREETS)]} {1 + (h >> 16) % 120}"
@@ -761,7 +772,7 @@ class GeneratedBook(Book):
             reminder = due + 14
         return h, c, issue, due, paid_on, in_full, reminder
 
-    def invoice_facts(self, i: int) -> InvoiceFacts:
+    def _invoice_facts(self, i: int) -> InvoiceFacts:
         h, c, issue, due, paid_on, in_full, _reminder = self._facts(i)
         eur = (h >> 58) % 100 == 0
         picks = [(h >> (28 + 4 * k)) % len(fiken.CATALOGUE) for k in range(1 + (h >> 24) % 3)]

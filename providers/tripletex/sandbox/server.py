@@ -495,7 +495,9 @@ class TripletexSandbox:
                 found = self._customers(book, params)
                 return 200, _list(found, book.customer, params, selection), ""
             if name == "Contact_search":
-                return 200, _envelope(self._contacts(book, params), params, selection), ""
+                keys = self._contacts(book, params)
+                build = lambda key: book.contact(key // 10, key % 10)  # noqa: E731
+                return 200, _list(keys, build, params, selection), ""
             if name == "Invoice_get":
                 i = book.invoice_index(record_id or 0)
                 if i is None:
@@ -624,24 +626,29 @@ class TripletexSandbox:
 
         return self._cached(key, compute)
 
-    def _contacts(self, book: s.Book, params: dict[str, str]) -> list[dict[str, Any]]:
+    def _contacts(self, book: s.Book, params: dict[str, str]) -> list[int]:
+        """Contact keys ``10 * customer index + k`` in id order (ids follow the same order)."""
         owners = _ids(params.get("customerId"), "customerId")
         ids = _ids(params.get("id"), "id")
-        out = []
-        indices = (
-            [i for c in sorted(owners) if (i := book.customer_index(c)) is not None]
-            if owners is not None
-            else range(book.n_customers)
-        )
-        for i in indices:
-            for contact in book.contacts(i):
-                if ids is not None and contact["id"] not in ids:
-                    continue
-                if "email" in params and params["email"].lower() not in contact["email"].lower():
-                    continue
-                out.append(contact)
-        out.sort(key=lambda c: c["id"])
-        return out
+        key = (id(book), "contacts", tuple(sorted(params.items())))
+
+        def compute() -> list[int]:
+            indices = (
+                sorted(i for c in owners if (i := book.customer_index(c)) is not None)
+                if owners is not None
+                else range(book.n_customers)
+            )
+            out = []
+            for i in indices:
+                for k, (_name, email, _phone) in enumerate(book.customer_facts(i).persons):
+                    if ids is not None and book.contact_id(i, k) not in ids:
+                        continue
+                    if "email" in params and params["email"].lower() not in (email or "").lower():
+                        continue
+                    out.append(10 * i + k)
+            return out
+
+        return self._cached(key, compute)
 
     def _invoices(self, book: s.Book, params: dict[str, str]) -> list[int]:
         first = _date(params["invoiceDateFrom"], "invoiceDateFrom").toordinal()
