@@ -43,8 +43,10 @@ CEILINGS = {"fiken": 4.0, "fortnox": 25 / 5}
 PEER = Path(__file__).resolve().parent / "peers" / "tripletex_pypi.py"
 
 
-def _serve(provider: str, customers: int, invoices: int, queue: Any, stop: Any) -> None:
-    sandbox = registry()[provider].sandbox(customers=customers, invoices=invoices).start()
+def _serve(
+    provider: str, customers: int, invoices: int, queue: Any, stop: Any, extra: dict[str, Any]
+) -> None:
+    sandbox = registry()[provider].sandbox(customers=customers, invoices=invoices, **extra).start()
     period = getattr(getattr(sandbox, "gate", None), "period", None)
     queue.put(
         (
@@ -96,12 +98,21 @@ def main(argv: list[str] | None = None) -> int:
         "--peer-python",
         help="Tripletex: also pull with the tripletex package from PyPI (this python)",
     )
+    parser.add_argument(
+        "--announce",
+        metavar="N/SECONDS",
+        help="Tripletex: the limit the sandbox announces (default 60/10)",
+    )
     args = parser.parse_args(argv)
 
     ctx = multiprocessing.get_context("spawn")
     queue, stop = ctx.Queue(), ctx.Event()
+    extra: dict[str, Any] = {}
+    if args.announce:
+        limit, period = args.announce.split("/")
+        extra = {"max_requests": int(limit), "period_seconds": float(period)}
     server = ctx.Process(
-        target=_serve, args=(args.provider, args.customers, args.invoices, queue, stop)
+        target=_serve, args=(args.provider, args.customers, args.invoices, queue, stop, extra)
     )
     server.start()
     try:
@@ -167,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{peer.get('customers')} customers + {peer.get('open_invoices')} open invoices"
         )
         if peer.get("readme_config"):
-            print(f"  (its README's TripletexConfig(consumer_token=...) fails: {peer['readme_config']})")
+            print(
+                f"  (its README's TripletexConfig(consumer_token=...) fails: {peer['readme_config']})"
+            )
     return 0 if ok else 1
 
 

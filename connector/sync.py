@@ -115,7 +115,9 @@ def pull(
 
         started = clock.now()
         since = _cursor(store, tenant.name, "invoices", started)
-        full = since is None
+        # A provider that cannot list the invoices changed since a cursor lists its open ones
+        # every cycle; stored open invoices it no longer lists are re-read (settled meanwhile).
+        full = since is None or not provider.capabilities().invoice_changes_since
         seen: set[str] = set()
         for invoices in _batches(provider.iter_invoices(since, open_only=full), result, stop):
             result.invoices += store.upsert_invoices(tenant.name, invoices)

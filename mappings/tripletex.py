@@ -238,6 +238,19 @@ def invoice(raw: dict[str, Any]) -> Invoice:
     )
 
 
+def settled(raw: Any) -> bool:
+    """Whether an invoice payload is plainly not open (nothing outstanding, or a credit note),
+    so a pull of open invoices can pass it by without mapping it. Unsure means False."""
+    if not isinstance(raw, dict):
+        return False
+    if raw.get("isCreditNote") is True:
+        return True
+    value = raw.get("amountCurrencyOutstanding")
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    return value <= 0
+
+
 def reminder_on(raw: dict[str, Any]) -> Any:
     """A reminder's date (``reminderDate``) as a date, or None when missing or malformed."""
     try:
@@ -257,4 +270,5 @@ __all__ = [
     "invoice",
     "reminder_on",
     "reminders",
+    "settled",
 ]

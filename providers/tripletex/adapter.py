@@ -6,10 +6,12 @@
   on a full pull, those of the changed customers (``customerId=…``) on an incremental one.
 * **Invoices**: ``GET /invoice`` has no "open" or "changed since" filter and needs a date
   window, so every cycle reads the whole window (``INVOICE_EPOCH`` .. a year ahead) with only the
-  fields the mapping uses and each invoice's reminders embedded; ``amountCurrencyOutstanding`` is
-  Tripletex's own open balance, so every settlement is seen on the next cycle. A first sync keeps
-  the open invoices; later syncs store every invoice (``invoice_changes_since=False``). The
-  README ("Tripletex: which reads") compares this with the ledger's open posts and webhooks.
+  fields the mapping uses and each invoice's reminders embedded, and keeps the open ones
+  (``amountCurrencyOutstanding`` > 0, Tripletex's own open balance; the others are not even
+  mapped). ``invoice_changes_since=False`` tells the sync to ask for the open invoices every
+  cycle and to re-read a stored open invoice that is no longer listed: that is how a settlement
+  is seen. The README ("Tripletex: which reads") compares this with the ledger's open posts and
+  webhooks, with request counts.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ class TripletexProvider:
         until = self._today() + timedelta(days=FUTURE_DAYS)
         for page in self.client.invoices(INVOICE_EPOCH, until):
             for raw in page:
+                if open_only and mapping.settled(raw):
+                    continue
                 found = map_record("invoice", mapping.invoice, raw)
                 if open_only and isinstance(found, Invoice) and not found.is_open:
                     continue

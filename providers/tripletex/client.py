@@ -23,6 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -107,19 +108,34 @@ def _value(response: requests.Response) -> Any:
 def iter_offset(
     http: HttpClient, path: str, params: Mapping[str, Any], page_size: int = PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
-    """Each page of a list, until the first page shorter than ``page_size``."""
-    start = 0
-    while True:
-        query = {**params, "from": start, "count": page_size}
-        body = http.call("GET", path, _values, params=query)
-        if body.get("from") not in (None, start):
-            raise ValueError(f"asked for rows from {start}, got a page from {body['from']}")
-        rows: list[dict[str, Any]] = body["values"]
-        if rows:
-            yield rows
-        if len(rows) < page_size:
-            return
-        start += len(rows)
+    """Each page of a list, until the first page shorter than ``page_size``.
+
+    The next page is asked for while the caller works on this one (one request ahead, never
+    more: the pacer still spaces every start), so the server's time and ours overlap."""
+
+    def fetch(start: int) -> list[dict[str, Any]]:
+        def parse(response: requests.Response) -> list[dict[str, Any]]:
+            body = _values(response)
+            if body.get("from") not in (None, start):
+                raise ValueError(f"asked for rows from {start}, got a page from {body['from']}")
+            rows: list[dict[str, Any]] = body["values"]
+            return rows
+
+        return http.call("GET", path, parse, params={**params, "from": start, "count": page_size})
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tripletex-page") as ahead:
+        start = 0
+        pending: Future[list[dict[str, Any]]] = ahead.submit(fetch, start)
+        while True:
+            rows = pending.result()
+            full = len(rows) >= page_size
+            if full:
+                start += len(rows)
+                pending = ahead.submit(fetch, start)
+            if rows:
+                yield rows
+            if not full:
+                return
 
 
 class HeaderPacer(RateLimiter):
@@ -204,8 +220,17 @@ class HeaderPacer(RateLimiter):
                 remaining = -1
                 reset = -1.0
             if remaining >= 0 and reset >= 0:
+                # ``Reset`` is whole seconds, rounded up: each answer bounds the period's end
+                # from above. Within one period (the remainder only shrinks) keep the tightest.
+                bound = now + reset + self.reset_margin
+                same_period = (
+                    self.reset_at is not None
+                    and now < self.reset_at
+                    and self.remaining is not None
+                    and remaining <= self.remaining
+                )
+                self.reset_at = min(bound, self.reset_at) if same_period and self.reset_at else bound
                 self.remaining = remaining
-                self.reset_at = now + reset + self.reset_margin
                 try:
                     self.limit = int(headers["X-Rate-Limit-Limit"])
                 except (KeyError, ValueError):

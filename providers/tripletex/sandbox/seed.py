@@ -269,6 +269,7 @@ class Book:
         self.paid_extra: dict[int, Decimal] = {}  # test hook: payments after the seed
         self.changed: dict[int, datetime] = {}  # test hook: customer changes after the seed
         self.customer_over: dict[int, dict[str, Any]] = {}
+        self._customer_records: dict[tuple[int, str], dict[str, Any]] = {}
         self.n_customers = 0
         self.n_invoices = 0
 
@@ -299,11 +300,23 @@ class Book:
 
     # records
     def customer(self, i: int) -> dict[str, Any]:
-        record = customer_record(self.base_url, self.customer_id(i), self.customer_facts(i))
-        over = self.customer_over.get(i)
-        if over:
-            record.update(over)
+        """The customer record (shared: callers project it, never change it)."""
+        key = (i, self.base_url)
+        record = self._customer_records.get(key)
+        if record is None:
+            record = customer_record(self.base_url, self.customer_id(i), self.customer_facts(i))
+            over = self.customer_over.get(i)
+            if over:
+                record.update(over)
+            if len(self._customer_records) > 50_000:
+                self._customer_records.clear()
+            self._customer_records[key] = record
         return record
+
+    def forget_customer(self, i: int) -> None:
+        """Drop the shared record of customer ``i`` after a change."""
+        for key in [k for k in self._customer_records if k[0] == i]:
+            del self._customer_records[key]
 
     def customer_changed(self, i: int) -> datetime:
         return self.changed.get(i) or self.customer_facts(i).changed

@@ -334,6 +334,7 @@ class TripletexSandbox:
             raise KeyError(customer_id)
         with self._lock:
             book.customer_over.setdefault(i, {}).update(fields)
+            book.forget_customer(i)
             book.changed[i] = self.clock.now()
             self._cache.clear()
 
