@@ -227,13 +227,6 @@ class SessionAuth:
         return _Session(token=token, expires_at=start.timestamp())
 
 
-def build_auth(tenant: TenantConfig, credentials: CredentialStore, base_url: str) -> SessionAuth:
-    tokens = parse_tokens(tenant.name, credentials.get(tenant.name))
-    return SessionAuth(
-        tenant=tenant.name, base_url=base_url, tokens=tokens, company=company_id(tenant)
-    )
-
-
 def auth(tenant: TenantConfig, credentials: CredentialStore, io: Interaction) -> None:
     """`kravsync auth TENANT`: ask for both tokens, check them (a session, then
     ``GET /token/session/>whoAmI`` as the tenant's company) and store them."""
@@ -274,4 +267,4 @@ def describe(who: dict[str, Any], company: str) -> str:
     )
 
 
-__all__ = ["SessionAuth", "Tokens", "auth", "build_auth", "forget_sessions", "parse_tokens"]
+__all__ = ["SessionAuth", "Tokens", "auth", "forget_sessions", "parse_tokens"]
