@@ -210,6 +210,8 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
         if key != "base_url":
             print(f"  {key}: {value}")
     print(f"  token: {sandbox.token}")
+    for line in getattr(sandbox, "usage", list)():  # a sandbox may say how to try it
+        print(f"  {line}")
     sys.stdout.flush()
     try:
         import threading

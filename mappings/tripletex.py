@@ -44,6 +44,7 @@ HANDED_TO_DEBT_COLLECTOR = "tripletex_debt_collection"
 FACTORING = "factoring"
 REMINDER_CHANNEL = "tripletex"
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_MAX_AMOUNT = Decimal("1e15")  # beyond any invoice; also keeps Decimal quantizing in range
 
 
 def _record_id(kind: str, raw: Any) -> str:
@@ -65,6 +66,13 @@ def _flag(kind: str, record_id: str, raw: dict[str, Any], key: str) -> bool | No
     if value is None or isinstance(value, bool):
         return value
     raise MappingError(kind, record_id, f"{key}: not a boolean: {value!r}")
+
+
+def _amount(record_id: str, field: str, value: Any) -> Decimal:
+    amount = decimal_amount("invoice", record_id, field, value)
+    if abs(amount) >= _MAX_AMOUNT or amount != amount.quantize(Decimal("0.0001")):
+        raise MappingError("invoice", record_id, f"{field}: not an amount: {value!r}")
+    return amount
 
 
 def _currency(kind: str, record_id: str, raw: dict[str, Any], *, default: str | None) -> str | None:
@@ -193,10 +201,8 @@ def invoice(raw: dict[str, Any]) -> Invoice:
     currency = _currency("invoice", record_id, raw, default="NOK") or "NOK"
     if "amountCurrencyOutstanding" not in raw:
         raise MappingError("invoice", record_id, "amountCurrencyOutstanding missing")
-    outstanding = decimal_amount(
-        "invoice", record_id, "amountCurrencyOutstanding", raw["amountCurrencyOutstanding"]
-    )
-    gross = decimal_amount("invoice", record_id, "amountCurrency", raw.get("amountCurrency"))
+    outstanding = _amount(record_id, "amountCurrencyOutstanding", raw["amountCurrencyOutstanding"])
+    gross = _amount(record_id, "amountCurrency", raw.get("amountCurrency"))
     found = reminders(record_id, raw)
     dispatches = tuple(
         Dispatch(

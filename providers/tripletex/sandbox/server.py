@@ -276,6 +276,16 @@ class TripletexSandbox:
             "policy": {"b2b_compensation": False},
         }
 
+    def usage(self) -> list[str]:
+        """How to try the sandbox with curl (printed by `kravsync sandbox`)."""
+        return [
+            f"consumer token: {self.consumer_token}",
+            f"employee token: {self.employee_token}",
+            "Basic auth: user = company id (0 = the bureau's own company), password = token",
+            f"try: curl -u {self.company}:{self.token} '{self.base_url}/customer?fields=id,name'",
+            f"clients: curl -u 0:{self.token} '{self.base_url}/company/%3EwithLoginAccess'",
+        ]
+
     @property
     def announced_rate(self) -> float | None:
         """Requests per second the sandbox's rate-limit headers allow (None: no limit)."""
