@@ -23,6 +23,7 @@ from providers.tripletex.adapter import TripletexProvider
 from providers.tripletex.auth import forget_sessions
 from providers.tripletex.push import Request, Terms, learn_terms, request_for
 from providers.tripletex.sandbox import TripletexSandbox
+from providers.tripletex.sandbox import reminders as desk
 from providers.tripletex.sandbox import seed as s
 
 pytestmark = pytest.mark.e2e
@@ -293,3 +294,21 @@ def test_a_cycle_through_the_pusher_after_a_crash_completes_from_evidence(
     result = cycle(sandbox, t, store)
     assert decision.action.idempotency_key in result.pushed.reconciled
     assert len(sandbox.reminders_of(int(inv.provider_id))) == 1
+
+
+def test_other_charges_than_planned_are_reported_with_the_result(
+    sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    p = provider(sandbox, tenant(sandbox))
+    inv = tagged(sandbox, p, "overdue_20_b2c")
+    book = sandbox.book()
+    i = book.invoice_index(int(inv.provider_id))
+    assert i is not None
+    for days in (5, 4):  # two fee-bearing reminders already: Tripletex adds no third fee
+        query = {"type": "REMINDER", "date": str(TODAY - timedelta(days=days)),
+                 "dispatchType": "EMAIL", "includeCharge": "true"}  # fmt: skip
+        desk.create(book, i, query, TODAY, sandbox.world.ids)
+    a = action_for(inv, fee=Decimal("38"))
+    result = p.push(letter(a, inv), None)[a.idempotency_key]
+    assert result.ok and "Tripletex charged fee 0.00" in result.message
+    assert "the plan said 38.00" in caplog.text

@@ -31,6 +31,7 @@ push looks for it first, so a push repeated after a crash or a lost answer creat
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,6 +45,7 @@ from providers.base import Letter, PushResult
 from providers.http import ClientError, ProviderError
 from providers.tripletex.client import TripletexClient
 
+log = logging.getLogger("kravsync.push.tripletex")
 ROUTE = "tripletex_native"
 DISPATCH_TYPES = ("EMAIL", "NETS_PRINT", "OWN_PRINTER", "SFTP", "API", "SMS")
 DEFAULT_DISPATCH = "EMAIL"
@@ -263,6 +265,8 @@ class TripletexPush:
             {"id": new_id},
         )
         note = _charged_otherwise(action, request, created)
+        if note:
+            log.warning("%s: invoice %s: %s", action.tenant, action.invoice_number, note)
         return _done(created, request, note or f"sent by Tripletex ({self.dispatch_type})")
 
     def _reminders(self, action: ReminderAction) -> list[dict[str, Any]]:
