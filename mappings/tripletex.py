@@ -166,8 +166,13 @@ def customer(raw: dict[str, Any], contacts: Iterable[dict[str, Any]] = ()) -> Cu
 
 def reminders(record_id: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
     """The invoice's reminders, checked: each with a known ``type`` and a ``reminderDate``."""
+    found = raw.get("reminders")
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        raise MappingError("invoice", record_id, "reminders: not a list")
     out = []
-    for item in raw.get("reminders") or ():
+    for item in found:
         if not isinstance(item, dict):
             raise MappingError("invoice", record_id, "reminders: not a list of objects")
         kind = item.get("type")

@@ -168,6 +168,7 @@ def test_foreign_currency_keeps_its_own_amounts() -> None:
         ({"reminders": [{"type": "REMINDER"}]}, "reminderDate: missing"),
         ({"amountCurrency": "NaN"}, "not an amount"),
         ({"amountCurrency": "1E100"}, "not an amount"),  # found by the property test below
+        ({"reminders": True}, "reminders: not a list"),  # found by it too
     ],
 )
 def test_bad_invoices_raise_a_mapping_error_with_the_id(over: dict[str, Any], message: str) -> None:
