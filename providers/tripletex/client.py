@@ -229,7 +229,9 @@ class HeaderPacer(RateLimiter):
                     and self.remaining is not None
                     and remaining <= self.remaining
                 )
-                self.reset_at = min(bound, self.reset_at) if same_period and self.reset_at else bound
+                self.reset_at = (
+                    min(bound, self.reset_at) if same_period and self.reset_at else bound
+                )
                 self.remaining = remaining
                 try:
                     self.limit = int(headers["X-Rate-Limit-Limit"])
