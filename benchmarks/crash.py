@@ -89,7 +89,9 @@ class SmtpSink:
         return ids
 
 
-def write_config(folder: Path, fiken: FikenSandbox, fortnox: FortnoxSandbox, smtp_port: int) -> Path:
+def write_config(
+    folder: Path, fiken: FikenSandbox, fortnox: FortnoxSandbox, smtp_port: int
+) -> Path:
     settings = fortnox.tenant_settings()
     path = folder / "kravsync.toml"
     path.write_text(
@@ -113,10 +115,10 @@ postcode_register_source = "fixture"
 name = "skog"
 provider = "fortnox"
 country = "SE"
-base_url = "{settings['base_url']}"
-token_url = "{settings['token_url']}"
-tenant_id = "{settings['tenant_id']}"
-client_id = "{settings['client_id']}"
+base_url = "{settings["base_url"]}"
+token_url = "{settings["token_url"]}"
+tenant_id = "{settings["tenant_id"]}"
+client_id = "{settings["client_id"]}"
 credentials = "env:CRASH_FORTNOX"
 fortnox_finans = true
 push = true
@@ -138,11 +140,21 @@ def _cli(config: Path, env: dict[str, str], *args: str) -> list[str]:
 
 def planned_actions(config: Path, env: dict[str, str], clock: Clock) -> list[dict[str, Any]]:
     """Sync without pushing, then ask for the plan."""
-    subprocess.run(_cli(config, env, "sync", "--dry-run", "--today", TODAY.isoformat()),
-                   env={**env, **clock.environment()}, check=True, capture_output=True, timeout=120)
-    out = subprocess.run(_cli(config, env, "plan", "--format", "json", "--today", TODAY.isoformat()),
-                         env={**env, **clock.environment()}, check=True, capture_output=True,
-                         timeout=120, text=True)
+    subprocess.run(
+        _cli(config, env, "sync", "--dry-run", "--today", TODAY.isoformat()),
+        env={**env, **clock.environment()},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    out = subprocess.run(
+        _cli(config, env, "plan", "--format", "json", "--today", TODAY.isoformat()),
+        env={**env, **clock.environment()},
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    )
     return list(json.loads(out.stdout)["actions"])
 
 
@@ -187,7 +199,9 @@ def run_trial(
     trial = Trial()
     with ExitStack() as stack:
         clock = Clock.starting_at(TODAY)  # the sandboxes' and every kravsync process's clock
-        fiken = stack.enter_context(FikenSandbox(clock=clock, token="crash-fiken", rate_limit=False))
+        fiken = stack.enter_context(
+            FikenSandbox(clock=clock, token="crash-fiken", rate_limit=False)
+        )
         fortnox = stack.enter_context(FortnoxSandbox(clock=clock, rate_limit=False))
         smtp = SmtpSink()
         port = smtp.start()
@@ -200,9 +214,12 @@ def run_trial(
         # right when the sandboxes have received the k-th push request (k at random), which puts
         # them between a provider call and the journal's record of it.
         for _ in range(kills):
-            proc = subprocess.Popen(_cli(config, env, "sync", "--today", TODAY.isoformat()),
-                                    env={**env, **clock.environment()},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                _cli(config, env, "sync", "--today", TODAY.isoformat()),
+                env={**env, **clock.environment()},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             trial.runs += 1
             if rng.random() < 0.5:
                 delay = rng.uniform(0.2, span)
@@ -222,18 +239,26 @@ def run_trial(
                 trial.kills.append(point)
             proc.wait(30)
         began = time.monotonic()
-        final = subprocess.run(_cli(config, env, "sync", "--today", TODAY.isoformat()),
-                               env={**env, **clock.environment()},
-                               capture_output=True, text=True, timeout=300)
+        final = subprocess.run(
+            _cli(config, env, "sync", "--today", TODAY.isoformat()),
+            env={**env, **clock.environment()},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         trial.runs += 1
         trial.last_run_seconds = time.monotonic() - began
         trial.push_requests = push_requests(fiken, fortnox, smtp)
         if final.returncode != 0:
-            trial.problems.append(f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}")
+            trial.problems.append(
+                f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}"
+            )
         store = SqliteStore(str(workdir / "state.db"), clock)
         journal = {e.action.idempotency_key: e for t in ("fjord", "skog") for e in store.journal(t)}
         fiken_keys = {
-            a["invoice_id"]: f"fjord:{a['invoice_id']}:{a['stage']}:1" for a in plan if a["tenant"] == "fjord"
+            a["invoice_id"]: f"fjord:{a['invoice_id']}:{a['stage']}:1"
+            for a in plan
+            if a["tenant"] == "fjord"
         }
         counts = deliveries(fiken, fortnox, smtp, fiken_keys)
         for action in plan:
@@ -264,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs per trial before the last run")
+    parser.add_argument(
+        "--kills", type=int, default=2, help="SIGKILLs per trial before the last run"
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     failed = 0
@@ -279,9 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             trial = run_trial(rng, args.kills, Path(folder), refused, span, writes)
         failed += not trial.ok
         status = "ok" if trial.ok else "FAILED: " + "; ".join(trial.problems[:5])
-        print(f"trial {n:3d}: {trial.planned} planned, killed at {trial.kills}, {trial.runs} runs: {status}", flush=True)
+        print(
+            f"trial {n:3d}: {trial.planned} planned, killed at {trial.kills}, {trial.runs} runs: {status}",
+            flush=True,
+        )
     elapsed = time.monotonic() - started
-    print(f"{args.trials - failed} of {args.trials} trials delivered every planned action exactly once ({elapsed:.0f} s)")
+    print(
+        f"{args.trials - failed} of {args.trials} trials delivered every planned action exactly once ({elapsed:.0f} s)"
+    )
     return 1 if failed else 0
 
 

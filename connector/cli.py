@@ -142,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", action="append", default=[], choices=("NO", "SE", "no", "se"))
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--today", type=_date)
+    p = sub.add_parser("tenants", help="tenant housekeeping")
+    tenants = p.add_subparsers(dest="tenants_command", required=True, metavar="ACTION")
+    d = tenants.add_parser(
+        "discover",
+        help="list the companies a tenant's login reaches (an accounting bureau's clients) "
+        "as ready-to-paste [[tenants]] tables",
+    )
+    d.add_argument("tenant")
     return parser
 
 
@@ -266,6 +274,8 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
         if key != "base_url":
             print(f"  {key}: {value}")
     print(f"  token: {sandbox.token}")
+    for line in getattr(sandbox, "usage", list)():  # a sandbox may say how to try it
+        print(f"  {line}")
     sys.stdout.flush()
     try:
         import threading
@@ -414,6 +424,18 @@ def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> 
     return EXIT_OK
 
 
+def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector.discovery import discovered_toml
+
+    tenant = config.tenant(args.tenant)
+    factory = get_factory(tenant.provider)
+    if factory.discover is None:
+        raise UsageError(f"provider {tenant.provider} cannot list other companies of a login")
+    found = factory.discover(tenant, credentials_for(tenant.credentials), clock=clock)
+    print(discovered_toml(tenant, found, config.tenants), end="")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
@@ -444,6 +466,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "note": cmd_note,
             "auth": cmd_auth,
             "rates": cmd_rates,
+            "tenants": cmd_tenants,
         }[args.command]
         return handler(args, config, clock)
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError, FileError) as exc:

@@ -211,6 +211,8 @@ class TenantConfig(BaseModel):
     email: EmailSettings | None = None
     # Fortnox: the tenant has Fortnox Finans and wants reminders handed to it.
     fortnox_finans: bool = False
+    # How a provider with native reminders sends them (e.g. "EMAIL"); checked by the provider.
+    dispatch_type: str | None = None
     # The creditor as it appears on letters: name (default: the tenant name), org number and the
     # bank account customers pay to (printed with the KID/OCR of each invoice).
     creditor_name: str | None = None
@@ -271,12 +273,14 @@ class TenantConfig(BaseModel):
     def _credentials(cls, value: str) -> str:
         if value == "keyring" or re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", value):
             return value
+        if re.fullmatch(r"keyring:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", value):
+            return value  # one keyring entry shared by several tenants (one login, many companies)
         if value.lower() in {"access-token", "client-secret", "legacy"}:
             raise ValueError(
                 "the legacy Access-Token/Client-Secret headers stopped working in 2025; "
                 "use 'keyring' or 'env:VARNAME' with OAuth2"
             )
-        raise ValueError("must be 'keyring' or 'env:VARNAME'")
+        raise ValueError("must be 'keyring' or 'env:VARNAME' (or 'keyring:ENTRY' for an entry shared by several tenants)")
 
     @model_validator(mode="after")
     def _provider_rules(self) -> TenantConfig:
@@ -293,6 +297,9 @@ class TenantConfig(BaseModel):
             raise ValueError(
                 'tenant_id: required with auth = "client_credentials" (the customer\'s TenantId)'
             )
+        problems = factory.check_settings(self) if factory.check_settings else []
+        if problems:
+            raise ValueError(problems[0])
         return self
 
 

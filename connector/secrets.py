@@ -34,17 +34,19 @@ class CredentialStore(Protocol):
 
 
 class KeyringCredentials:
-    """The OS keyring: one entry per tenant under the service ``kravsync``."""
+    """The OS keyring: one entry per tenant under the service ``kravsync``, or one ``entry``
+    shared by several tenants (``credentials = "keyring:ENTRY"``: one login, many companies)."""
 
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
+    def __init__(self, service: str = KEYRING_SERVICE, entry: str | None = None) -> None:
         self.service = service
+        self.entry = entry
 
     def get(self, tenant: str) -> str | None:
         import keyring
         from keyring.errors import KeyringError
 
         try:
-            secret = keyring.get_password(self.service, tenant)
+            secret = keyring.get_password(self.service, self.entry or tenant)
         except KeyringError as exc:
             reason = (
                 f"the OS keyring is not usable here ({type(exc).__name__}); "
@@ -60,7 +62,7 @@ class KeyringCredentials:
 
         register_credential(secret)
         try:
-            keyring.set_password(self.service, tenant, secret)
+            keyring.set_password(self.service, self.entry or tenant, secret)
         except KeyringError as exc:
             reason = (
                 f"cannot write to the OS keyring ({type(exc).__name__}); "
@@ -135,6 +137,8 @@ def credentials_for(setting: str) -> CredentialStore:
     """The credential store a tenant's ``credentials`` setting names."""
     if setting == "keyring":
         return KeyringCredentials()
+    if setting.startswith("keyring:"):
+        return KeyringCredentials(entry=setting[len("keyring:") :])
     if setting.startswith("env:"):
         return EnvCredentials(setting[4:])
     raise CredentialError(f"unknown credentials setting {setting!r}")

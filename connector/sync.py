@@ -162,7 +162,9 @@ def pull(
 
         started = clock.now()
         since = _cursor(store, tenant.name, "invoices", started)
-        full = since is None
+        # A provider that cannot list the invoices changed since a cursor lists its open ones
+        # every cycle; stored open invoices it no longer lists are re-read (settled meanwhile).
+        full = since is None or not provider.capabilities().invoice_changes_since
         if full:
             store.clear_malformed(tenant.name, "invoice", None)
         seen: set[str] = set()

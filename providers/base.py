@@ -220,6 +220,16 @@ class Sandbox(Protocol):
 
 
 @dataclass(frozen=True)
+class DiscoveredTenant:
+    """A company that a tenant's login reaches and that could be a tenant of its own
+    (``kravsync tenants discover``): an accounting bureau's client companies, say."""
+
+    name: str  # a suggested tenant name (already valid as one)
+    settings: dict[str, Any]  # config keys besides name/provider/country/credentials
+    label: str  # what the provider calls the company (for a comment)
+
+
+@dataclass(frozen=True)
 class ProviderFactory:
     """What a provider package registers under the ``kravsync.providers`` entry point."""
 
@@ -235,6 +245,11 @@ class ProviderFactory:
     required_settings: tuple[str, ...] = ()
     # auth(tenant: TenantConfig, credentials: CredentialStore, io: Interaction): `kravsync auth`
     auth: Callable[..., None] | None = None
+    # discover(tenant, credentials, *, clock) -> list[DiscoveredTenant]: the other companies the
+    # tenant's login reaches (`kravsync tenants discover`).
+    discover: Callable[..., list[DiscoveredTenant]] | None = None
+    # check_settings(tenant) -> ["key: message", ...]: provider-specific config rules.
+    check_settings: Callable[..., list[str]] | None = None
 
 
 @cache
