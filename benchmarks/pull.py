@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from connector.clock import Clock
+from connector.cycle.pull import pull
 from connector.demo import demo_secret, demo_tenant
 from connector.secrets import MemoryCredentials
 from connector.store import open_store
-from connector.sync import pull
 from providers.base import registry
 
 # The documented ceilings the client-side limiters are set to (requests per second).

@@ -19,12 +19,14 @@ from connector.config import (
     default_config_path,
     load_config,
 )
+from connector.cycle.plan import plan_tenant
 from connector.files import FileError, write_private
 from connector.interaction import NoTerminal, Terminal
 from connector.models import Note, NoteKind
-from connector.planning import plan_tenant
 from connector.policy import PolicyError
-from connector.report import render as render_report
+from connector.render.report import render as render_report
+from connector.render.status import collect, status_json, status_table
+from connector.render.views import plan_json, plan_table, report_data, tenant_notices
 from connector.runtime import (
     end_progress,
     run_tenant,
@@ -33,9 +35,7 @@ from connector.runtime import (
 )
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
-from connector.status import collect, status_json, status_table
 from connector.store import StoreError, open_store
-from connector.views import plan_json, plan_table, report_data, tenant_notices
 from providers.base import get_factory
 from providers.http import ProviderError
 
@@ -393,7 +393,7 @@ def cmd_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 
 def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> int:
-    from connector.rates_view import (
+    from connector.render.rates import (
         countries_of,
         extra_rows,
         rates_document,

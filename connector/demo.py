@@ -16,13 +16,13 @@ from typing import Any, TextIO
 from connector.channels.outbox import OutboxChannel
 from connector.clock import Clock
 from connector.config import TenantConfig
-from connector.report import render as render_report
+from connector.render.report import render as render_report
+from connector.render.status import collect, status_table
+from connector.render.views import plan_table, report_data
 from connector.runtime import end_progress, run_tenant, terminal_progress
 from connector.secrets import MemoryCredentials
-from connector.status import collect, status_table
 from connector.store import open_store
 from connector.validation import fixture_register
-from connector.views import plan_table, report_data
 from providers.base import registry
 
 

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.channels.email import ChannelError, SmtpChannel, password_for
-from connector.checks import postcode_register
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
+from connector.cycle.pull import Progress, SyncResult, auth_failure, internal_error
+from connector.cycle.validate import postcode_register
 from connector.scrub import ScrubFilter, one_line, safe_message
 from connector.secrets import CredentialError, CredentialStore, credentials_for
 from connector.store import Store
-from connector.sync import Progress, SyncResult, auth_failure, internal_error
 from connector.validation import PostcodeRegister
 from providers.base import MessageChannel, Provider, get_factory
 from providers.http import AuthError, ProviderError

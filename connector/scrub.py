@@ -100,7 +100,7 @@ def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
 def safe_message(text: object, limit: int = MESSAGE_LIMIT) -> str:
     """What a stored or printed error says: secrets scrubbed, person numbers masked, control
     characters escaped, one line, at most ``limit`` characters."""
-    from connector.textsafe import printable
+    from connector.render.textsafe import printable
     from connector.validation.identifiers import mask_person_numbers
 
     return one_line(printable(mask_person_numbers(scrub(str(text)))), limit)
@@ -117,7 +117,7 @@ class ScrubFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not lose the line
             message = str(record.msg)
-        from connector.textsafe import printable
+        from connector.render.textsafe import printable
 
         record.msg = printable(mask_person_numbers(scrub(message)))
         record.args = None

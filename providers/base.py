@@ -107,7 +107,7 @@ class PushResult:
 class Letter:
     """One message to one customer for one stage and currency, covering one or more invoices.
 
-    Rendered by ``connector.notices`` (text and PDF carry what the law requires: amounts, fee,
+    Rendered by ``connector.render.notices`` (text and PDF carry what the law requires: amounts, fee,
     interest, deadline, KID/OCR, and for a collection notice that the claim goes to collection
     if unpaid). ``actions[i]`` is the journalled action for ``invoices[i]``.
     """

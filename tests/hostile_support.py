@@ -15,8 +15,8 @@ from responses import matchers
 
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.cycle.pull import SyncResult, pull
 from connector.store import SqliteStore
-from connector.sync import SyncResult, pull
 from providers.fiken.adapter import FikenProvider
 from providers.fiken.client import FikenClient, error_message
 from providers.http import HttpClient, RetryPolicy

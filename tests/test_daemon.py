@@ -18,10 +18,10 @@ import requests
 from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
+from connector.cycle.pull import SyncResult
 from connector.daemon import Daemon
 from connector.lease import LeaseBusy, TenantLease
 from connector.store import SqliteStore
-from connector.sync import SyncResult
 from providers.fiken.sandbox import FikenSandbox
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from connector.models import ActionStage, ReminderAction
-from connector.notices import Creditor, render_letter
+from connector.render.notices import Creditor, render_letter
 from mappings import fiken as mapping
 from providers.base import Letter
 from providers.fiken.adapter import FikenProvider

@@ -15,8 +15,8 @@ import requests
 from stdnum import luhn
 from stdnum.no import orgnr
 
-from providers.fiken import seed as s
 from providers.fiken.sandbox import FikenSandbox
+from providers.fiken.sandbox import seed as s
 
 TODAY = date(2026, 3, 10)
 

@@ -22,12 +22,12 @@ import yaml
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
 from connector.models import ActionStage, ReminderAction
-from connector.notices import Creditor, render_letter
+from connector.render.notices import Creditor, render_letter
 from mappings import fiken as mapping
 from providers.fiken.adapter import FikenProvider
 from providers.fiken.client import FikenClient, error_message
 from providers.fiken.sandbox import FikenSandbox
-from providers.fiken.sandbox_params import OPERATIONS
+from providers.fiken.sandbox.params import OPERATIONS
 from providers.http import HttpClient
 from providers.oauth import StaticBearer
 

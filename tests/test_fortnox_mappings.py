@@ -258,7 +258,7 @@ def test_needs_detail_only_for_open_list_items() -> None:
 
 
 def test_every_sandbox_record_maps() -> None:
-    from providers.fortnox import seed
+    from providers.fortnox.sandbox import seed
 
     today = date(2026, 3, 2)
     for n in range(1, 200):

@@ -20,7 +20,7 @@ from providers.fortnox import create
 from providers.fortnox.adapter import FortnoxProvider
 from providers.fortnox.push import UNCONFIRMED
 from providers.fortnox.sandbox import FortnoxSandbox
-from providers.fortnox.sandbox_push import pdf
+from providers.fortnox.sandbox.push_api import pdf
 from providers.http import ClientError, RetryPolicy, ServerError
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date

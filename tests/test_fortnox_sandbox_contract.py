@@ -131,7 +131,7 @@ def test_error_body_matches_spec(spec, sandbox) -> None:
 
 
 def test_filters_are_the_specs(spec, sandbox) -> None:
-    import providers.fortnox.sandbox as module
+    import providers.fortnox.sandbox.server as module
 
     params = spec["paths"]["/3/invoices"]["get"]["parameters"]
     enum = next(p for p in params if p["name"] == "filter")["schema"]["enum"]

@@ -136,7 +136,7 @@ def test_a_redirected_pull_leaves_the_stored_rows_alone(
     servers.append(first)
     from hostile_support import tenant
 
-    from connector.sync import pull
+    from connector.cycle.pull import pull
     from providers.fiken.adapter import FikenProvider
     from providers.fiken.client import FikenClient
 

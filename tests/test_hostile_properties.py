@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from connector.clock import Clock
 from connector.models import Customer, Invoice
 from connector.privacy import minimise
-from connector.report import aging_buckets
+from connector.render.report import aging_buckets
 from connector.store import SqliteStore
 from connector.validation import validate_customers
 from mappings import fiken, fortnox
@@ -335,13 +335,13 @@ def _fiken_invoice() -> dict[str, Any]:
 
 
 def _fortnox_customer() -> dict[str, Any]:
-    from providers.fortnox import seed
+    from providers.fortnox.sandbox import seed
 
     return seed.customer_detail(2, TODAY)
 
 
 def _fortnox_invoice() -> dict[str, Any]:
-    from providers.fortnox import seed
+    from providers.fortnox.sandbox import seed
 
     return seed.invoice_detail(3, TODAY, seed.BASE_CUSTOMER_COUNT)
 

@@ -20,15 +20,15 @@ import responses
 from conftest import TOKEN
 from hostile_support import TODAY, contact, pull_fiken, tenant
 
-from connector.checks import check_tenant
 from connector.cli import main
 from connector.clock import Clock
-from connector.report import render
+from connector.cycle.validate import check_tenant
+from connector.render.report import render
+from connector.render.views import report_data
 from connector.runtime import setup_logging
 from connector.scrub import register_credential, safe_message, scrub
 from connector.secrets import MemoryCredentials
 from connector.store import SqliteStore
-from connector.views import report_data
 from providers.fiken.sandbox import FikenSandbox
 from providers.http import AuthError
 from providers.oauth import OAuth2Auth
@@ -190,10 +190,9 @@ def test_person_numbers_are_not_in_the_database_in_clear(cross_country, tmp_path
 
 def test_swedish_personnummer_from_fortnox_are_never_stored_in_clear(tmp_path: Path) -> None:
     from connector.config import TenantConfig
-    from connector.sync import pull
+    from connector.cycle.pull import pull
     from providers.base import get_factory
-    from providers.fortnox import seed
-    from providers.fortnox.sandbox import FortnoxSandbox
+    from providers.fortnox.sandbox import FortnoxSandbox, seed
 
     with FortnoxSandbox(today=TODAY, rate_limit=False) as sandbox:
         settings = {"name": "skog", "provider": "fortnox", "country": "SE",

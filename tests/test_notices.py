@@ -19,7 +19,7 @@ from connector.models import (
     InvoiceStatus,
     ReminderAction,
 )
-from connector.notices import Creditor, find_unicode_font, latin1, money, render_letter
+from connector.render.notices import Creditor, find_unicode_font, latin1, money, render_letter
 from providers.base import Letter
 
 TODAY = date(2026, 3, 10)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.cycle.plan import PlanContext
 from connector.models import ActionStage, Customer, CustomerKind, Invoice, InvoiceStatus
-from connector.planning import PlanContext
 from connector.store import SqliteStore
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from connector.config import TenantConfig
+from connector.cycle.pull import SyncResult, pull
 from connector.models import Customer, Invoice
 from connector.secrets import MemoryCredentials
 from connector.store import SqliteStore
-from connector.sync import SyncResult, pull
 from providers.base import Provider, RecordError, registry
 
 pytestmark = pytest.mark.e2e

@@ -11,6 +11,7 @@ import pytest
 
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.cycle.push import Pusher
 from connector.models import (
     ActionStage,
     ActionState,
@@ -21,7 +22,6 @@ from connector.models import (
     ReminderAction,
 )
 from connector.policy import Decision, Outcome
-from connector.pushing import Pusher
 from connector.store import SqliteStore
 from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
 from providers.http import ClientError, ServerError

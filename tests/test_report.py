@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from connector.models import Invoice, InvoiceStatus
-from connector.report import (
+from connector.render.report import (
     ROW_KEYS,
     aging_buckets,
     render,

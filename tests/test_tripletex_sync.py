@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from connector.config import TenantConfig
+from connector.cycle.pull import pull
 from connector.models import InvoiceStatus
 from connector.secrets import MemoryCredentials
 from connector.store import SqliteStore
-from connector.sync import pull
 from providers.base import registry
 from providers.tripletex.auth import forget_sessions
 from providers.tripletex.sandbox import TripletexSandbox

@@ -109,7 +109,7 @@ def test_sandbox_follows_the_spec(sandbox: BrregSandbox) -> None:
 
 
 def test_default_seed_covers_the_fiken_sandbox() -> None:
-    seed = pytest.importorskip("providers.fiken.seed")
+    seed = pytest.importorskip("providers.fiken.sandbox.seed")
     orgs = {seed.valid_orgnr(100 + i) for i, c in enumerate(seed.DEMO_CONTACTS) if c.org == "valid"}
     orgs.add(seed.valid_orgnr(1))
     assert orgs <= set(DEFAULT_ENTRIES)

@@ -48,7 +48,7 @@ def _codes(reg: PostcodeRegister) -> list[str]:
 
 
 def test_fiken_sandbox_postcodes_are_in_the_fixture() -> None:
-    seed = pytest.importorskip("providers.fiken.seed")
+    seed = pytest.importorskip("providers.fiken.sandbox.seed")
     reg = fixture_register()
     pairs = list(seed.PLACES) + [
         (c.postcode, c.city) for c in seed.DEMO_CONTACTS if c.postcode and c.country == "Norge"

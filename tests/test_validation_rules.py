@@ -311,7 +311,7 @@ def test_registry_unknown_is_a_note() -> None:
 
 
 def test_fiken_sandbox_defects_are_found() -> None:
-    seed_mod = pytest.importorskip("providers.fiken.seed")
+    seed_mod = pytest.importorskip("providers.fiken.sandbox.seed")
     fiken = pytest.importorskip("mappings.fiken")
     seed = seed_mod.make_seed(date(2026, 3, 2))
     customers = [fiken.customer(seed.contact(i)) for i in range(seed.n_contacts)]

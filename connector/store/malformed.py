@@ -1,6 +1,6 @@
 """Provider records skipped because they did not map, kept until the provider sends them fit.
 
-Each becomes a ``record.malformed`` finding (connector/checks.py) for as long as it stays
+Each becomes a ``record.malformed`` finding (connector/cycle/validate.py) for as long as it stays
 malformed: a record that maps on a later pull is cleared; a full pull of a stream starts its
 list afresh. Messages are stored through :func:`connector.scrub.safe_message` (no secret, no
 person number, one line).

@@ -39,7 +39,7 @@ VENDOR_TYPE = "application/vnd.enhetsregisteret.enhet.v1+json"
 
 Entry = str | Mapping[str, Any]
 
-# The org numbers of the Fiken sandbox (providers/fiken/seed.py: the tenant company and its demo
+# The org numbers of the Fiken sandbox (providers/fiken/sandbox/seed.py: the tenant company and its demo
 # contacts) and three large, real companies. One each is bankrupt, dissolving and deleted.
 DEFAULT_ENTRIES: dict[str, Entry] = {
     "906400421": {"status": "active", "navn": "NORDLYS REGNSKAP AS"},

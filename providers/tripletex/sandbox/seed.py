@@ -4,7 +4,7 @@ One employee (of the bureau "Fjordbyrå Regnskap AS") reaches its own company an
 companies as their accountant:
 
 * **Nordlys Hytteutleie AS** (the demo company): the same customers, defects and overdue stages as
-  the Fiken demo book (``providers.fiken.seed.DEMO_CONTACTS`` / ``DEMO_INVOICES``, rebuilt in
+  the Fiken demo book (``providers.fiken.sandbox.seed.DEMO_CONTACTS`` / ``DEMO_INVOICES``, rebuilt in
   Tripletex's shapes), or a generated book of any size for benchmarks. Tripletex follows the
   statutory fee and interest; a debt collector is selected; Tripletex itself reminded one
   invoice (a second sender).
@@ -27,7 +27,7 @@ from typing import Any
 
 from connector.clock import NORDIC
 from connector.policy.rules import rules_for
-from providers.fiken import seed as fiken
+from providers.fiken.sandbox import seed as fiken
 
 CENT = Decimal("0.01")
 EUR_RATE = Decimal("11.62")  # NOK per EUR in the sample data
@@ -661,7 +661,7 @@ def small_book(today: date, ids: ReminderCounter) -> ListBook:
 class GeneratedBook(Book):
     """Any size (e.g. 20 000 customers, 100 000 invoices); every field a function of its index.
 
-    The same spread as the Fiken generator (``providers.fiken.seed.GeneratedSeed``): persons
+    The same spread as the Fiken generator (``providers.fiken.sandbox.seed.GeneratedSeed``): persons
     every fourth customer, about 2 % companies without org number, 1.5 % bad checksums, 2 %
     without postcode, 5 % without e-mail, 2 % inactive; issue dates over two years in index
     order (so a date window is an index range); older invoices mostly paid; Tripletex's own

@@ -151,7 +151,7 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, Param]]] = {
         "/companies/{companySlug}/bankAccounts",
         {**PAGING, "inactive": BOOL},
     ),
-    # writes (request bodies are checked in sandbox_writes)
+    # writes (request bodies are checked in writes.py)
     "createInvoice": ("POST", "/companies/{companySlug}/invoices", {}),
     "sendInvoice": ("POST", "/companies/{companySlug}/invoices/send", {}),
     "getInvoiceAttachments": (

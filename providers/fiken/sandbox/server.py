@@ -4,7 +4,7 @@ Serves what kravsync uses on 127.0.0.1 with Fiken's paths, field names, paging h
 auth, strict query parameters, rate limits (429 past one request in flight or 4 per second, on
 writes too) and an OAuth2 token endpoint with rotating refresh tokens: the read side (user,
 companies, contacts, invoices, bank accounts) and the writes a reminder needs (invoice and
-contact attachments, ``POST /invoices/send``, ``POST /invoices``; see ``sandbox_writes``). Test
+contact attachments, ``POST /invoices/send``, ``POST /invoices``; see ``writes``). Test
 hooks inject faults, hold requests in flight, change records and show what was received
 (:attr:`FikenSandbox.received`, :meth:`FikenSandbox.sent_invoices`, ...).
 
@@ -38,11 +38,11 @@ from connector.clock import Clock
 from providers.sandbox_server import SandboxHTTPServer, sandbox_clock
 
 from . import seed as s
-from .sandbox_control import Fault, FaultBook, Hold, RateLimiter, Stats
-from .sandbox_ledger import Ledger, UnknownRecord
-from .sandbox_oauth import CLIENT_ID, CLIENT_SECRET, SANDBOX_CODE, OAuthServer
-from .sandbox_params import DEFAULT_PAGE_SIZE, OPERATIONS, WRITE_OPERATIONS, ParamError, parse_query
-from .sandbox_writes import BodyError, Outcome, Received, WriteDesk, parse_json, parse_multipart
+from .control import Fault, FaultBook, Hold, RateLimiter, Stats
+from .ledger import Ledger, UnknownRecord
+from .oauth import CLIENT_ID, CLIENT_SECRET, SANDBOX_CODE, OAuthServer
+from .params import DEFAULT_PAGE_SIZE, OPERATIONS, WRITE_OPERATIONS, ParamError, parse_query
+from .writes import BodyError, Outcome, Received, WriteDesk, parse_json, parse_multipart
 
 API_PREFIX = "/api/v2"
 JSON_TYPE = "application/json;charset=UTF-8"

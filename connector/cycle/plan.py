@@ -7,11 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from connector.config import TenantConfig
+from connector.config import TenantConfig, manual_rows
 from connector.models import ActionStage, ActionState, Customer, Invoice, Note, ReminderAction
 from connector.policy import CountryRules, Decision, PolicySettings, TakenAction, plan
 from connector.policy.rates import effective_rules, from_store
-from connector.policy_settings import manual_rows
 from connector.store import Store
 
 

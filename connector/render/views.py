@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from connector.config import TenantConfig
-from connector.planning import tenant_rules
+from connector.cycle.plan import tenant_rules
 from connector.policy import Decision, group_actions, plan_document
 from connector.policy.rates import notices as rate_notices
-from connector.report import aging_buckets, tenant_summary
+from connector.render.report import aging_buckets, tenant_summary
+from connector.render.textsafe import printable
 from connector.store import Store
-from connector.textsafe import printable
 
 STAGE_NAMES = {
     "NO": {"reminder": "purring", "collection_notice": "inkassovarsel", "handover": "til inkasso"},

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from connector.render.textsafe import printable
 from connector.store import Store, TenantStatus
-from connector.textsafe import printable
 
 
 def _money(amounts: dict[str, Decimal]) -> str:

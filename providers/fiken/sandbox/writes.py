@@ -21,7 +21,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from . import seed as s
-from .sandbox_ledger import Ledger
+from .ledger import Ledger
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FILE_EXT = (".png", ".jpeg", ".jpg", ".gif", ".pdf")

@@ -6,7 +6,7 @@ with ``MetaInformation`` paging (``page`` from 1, ``limit`` up to 500), one ``fi
 sliding 5 s per tenant (no Retry-After), and ``/oauth-v1/token`` with client credentials plus
 ``TenantId``, authorization code, and single-use rotating refresh tokens. The push endpoints
 (Fortnox Finans, invoice PDFs, invoice updates) and the record of what they received live in
-``sandbox_push``.
+``push_api``.
 
     with FortnoxSandbox(today=date(2026, 3, 2)) as sb:
         requests.get(sb.base_url + "/3/invoices", headers={"Authorization": f"Bearer {sb.token}"})
@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from connector.clock import Clock
-from providers.fortnox import seed
-from providers.fortnox.sandbox_push import Pdf, PushApi, Received
+from providers.fortnox.sandbox import seed
+from providers.fortnox.sandbox.push_api import Pdf, PushApi, Received
 from providers.sandbox_server import SandboxHTTPServer, sandbox_clock
 
 SANDBOX_CODE = "sandbox-code"

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from connector.config import Config
+from connector.config import Config, manual_row
 from connector.policy.publishers import update
 from connector.policy.rates import (
     RateRow,
@@ -21,7 +21,6 @@ from connector.policy.rates import (
 )
 from connector.policy.rules import rules_for
 from connector.policy.tables import Evidence
-from connector.policy_settings import manual_row
 from connector.store import Store
 
 COUNTRIES = ("NO", "SE")

@@ -24,7 +24,7 @@ from html import escape
 from typing import Any
 
 from connector.models import Invoice
-from connector.textsafe import csv_cell, printable
+from connector.render.textsafe import csv_cell, printable
 from connector.validation.identifiers import mask_person_numbers
 
 ROW_KEYS = (

@@ -27,8 +27,8 @@ from datetime import date
 from connector.channels.email import ChannelError
 from connector.config import TenantConfig
 from connector.models import ActionState, Invoice, ReminderAction
-from connector.notices import Creditor, render_letter
 from connector.policy import Decision, group_actions
+from connector.render.notices import Creditor, render_letter
 from connector.store import Store
 from providers.base import Letter, MessageChannel, Provider, PushResult
 from providers.http import ClientError, ProviderError

@@ -1,4 +1,4 @@
-"""One tenant's cycle: pull → map → store (then validate → plan → push as those land).
+"""The pull stage of a cycle: provider pages → mapped records → the store.
 
 Cursor rule: a stream's cursor is the time its pull *started*, written only after every record
 of that pull is committed; a pull that fails leaves the old cursor, so the next cycle asks again.

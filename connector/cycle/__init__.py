@@ -1,4 +1,11 @@
-"""One tenant's full cycle: pull → validate → plan (→ push, when the tenant allows it)."""
+"""One tenant's full cycle: pull → validate → plan (→ push, when the tenant allows it).
+
+The stages, one module each: ``pull`` (provider pages → mapped records → the store, cursors),
+``validate`` (customer data checks on the stored records → findings), ``plan`` (the reminder
+policy on the stored invoices → decisions) and ``push`` (decisions → journalled actions → the
+provider's route). The pure rules they apply live in ``connector.validation`` and
+``connector.policy``; the routes in ``providers/<name>/push.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connector.checks import CheckResult, check_tenant, postcode_register, registry_client
 from connector.clock import Clock
 from connector.config import TenantConfig
-from connector.planning import PlanContext
+from connector.cycle.plan import PlanContext
+from connector.cycle.pull import Progress, SyncResult, pull
+from connector.cycle.push import Pusher, PushReport
+from connector.cycle.validate import CheckResult, check_tenant, postcode_register, registry_client
 from connector.policy import Decision
-from connector.pushing import Pusher, PushReport
 from connector.store import Store
-from connector.sync import Progress, SyncResult, pull
 from connector.validation import PostcodeRegister
 from providers.base import MessageChannel, Provider
 

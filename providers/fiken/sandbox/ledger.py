@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from . import seed as s
-from .sandbox_params import DATE_OPS
+from .params import DATE_OPS
 
 _CUSTOMER, _SUPPLIER, _INACTIVE = 1, 2, 4
 _OPS: dict[str, Callable[[int, int], bool]] = {
@@ -286,7 +286,7 @@ class Ledger:
             self._changed()
             return s.copy_json(record)
 
-    # --- writes through the API (sandbox_writes) ------------------------------------------------
+    # --- writes through the API (writes.py) ----------------------------------------------------
 
     def add_invoice_attachment(self, iid: int, attachment: dict[str, Any], on: date) -> None:
         with self._lock:
