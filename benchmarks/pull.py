@@ -4,7 +4,8 @@
     python benchmarks/pull.py --provider tripletex --peer-python /path/to/venv/bin/python
 
 The sandbox runs in its own process (so its memory is not counted against the client's), the
-real provider client pulls every customer and every open invoice into a temporary SQLite store,
+real provider client pulls every customer and every open invoice into a temporary SQLite store
+(the list pulls only: Fortnox's detail reads are measured by ``benchmarks/first_sync.py``),
 and the script prints requests/s against the provider's ceiling, 429s received, rows/s and the
 client process's peak RSS. Exit status 1 when a target is missed (≥ 90 % of the ceiling, no
 429s, peak RSS ≤ 150 MB). A provider without a published ceiling is measured against the limit
@@ -85,13 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument(
-        "--lists-only",
-        action="store_true",
-        help="Fortnox: page the lists without the per-record detail reads (paging throughput)",
-    )
-    parser.add_argument(
-        "--all",
-        action="store_true",
+        "--all", action="store_true",
         help="pull every invoice (as a sync with an old cursor does), not only the open ones",
     )
     parser.add_argument(
@@ -131,8 +126,6 @@ def main(argv: list[str] | None = None) -> int:
             provider: Any = factory.create(
                 tenant, credentials, lock=store.advisory_lock, clock=clock
             )
-            if args.lists_only:
-                provider.customer_details = provider.invoice_details = False
             if args.all:
                 store.ensure_tenant(tenant.name, tenant.provider, tenant.country)
                 store.set_cursor(tenant.name, "invoices", "1970-01-02T00:00:00+00:00")

@@ -19,20 +19,17 @@ from connector.config import (
     default_config_path,
     load_config,
 )
+from connector.cycle import CycleResult
 from connector.cycle.plan import plan_tenant
 from connector.files import FileError, write_private
 from connector.interaction import NoTerminal, Terminal
 from connector.models import Note, NoteKind
 from connector.policy import PolicyError
+from connector.render.progress import progress_for
 from connector.render.report import render as render_report
 from connector.render.status import collect, status_json, status_table
 from connector.render.views import plan_json, plan_table, report_data, tenant_notices
-from connector.runtime import (
-    end_progress,
-    run_tenant,
-    setup_logging,
-    terminal_progress,
-)
+from connector.runtime import run_tenant, setup_logging
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
 from connector.store import StoreError, open_store
@@ -74,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="one cycle for each tenant")
     p.add_argument("--tenant", action="append", default=[], help="only this tenant (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="pull and plan, never push")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="read every missing detail record now (no per-cycle budget; Fortnox first sync)",
+    )
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
 
     p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
@@ -191,9 +193,24 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_store(config.store_url(), clock)
     failed = 0
     for tenant in tenants:
-        progress = terminal_progress(tenant.name)
-        result = run_tenant(tenant, store, clock=clock, progress=progress, dry_run=args.dry_run)
-        end_progress(progress)
+        progress = progress_for(tenant.name)
+
+        def planned(result: CycleResult, name: str = tenant.name) -> None:
+            if result.details:  # the plan stands before the backfill: say so at once
+                print(f"{name}: planned: {len(result.actions)} actions", flush=True)
+
+        try:
+            result = run_tenant(
+                tenant,
+                store,
+                clock=clock,
+                progress=progress,
+                dry_run=args.dry_run,
+                full=args.full,
+                planned=planned,
+            )
+        finally:
+            progress.finish()
         print(_line(result.summary()))
         skipped = result.sync.skipped
         for item in skipped[:20]:
@@ -211,6 +228,8 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
     if not config.tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
+    if not args.verbose:  # a daemon logs a line per cycle and per phase without -v
+        logging.getLogger("kravsync").setLevel(logging.INFO)
     port = args.healthz_port if args.healthz_port is not None else config.daemon.healthz_port
     daemon = Daemon(
         config,

@@ -209,6 +209,9 @@ class TenantConfig(BaseModel):
     push: bool = False
     requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
     window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
+    # Backfill detail reads per cycle (providers whose lists lack facts, e.g. Fortnox); default:
+    # half of what the rate limit allows in one interval; `sync --full` reads them all.
+    detail_reads_per_cycle: int | None = Field(default=None, ge=0, le=10_000_000)
     policy: dict[str, Any] = Field(default_factory=dict)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     email: EmailSettings | None = None

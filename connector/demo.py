@@ -16,10 +16,11 @@ from typing import Any, TextIO
 from connector.channels.outbox import OutboxChannel
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.render.progress import LogProgress, progress_for
 from connector.render.report import render as render_report
 from connector.render.status import collect, status_table
 from connector.render.views import plan_table, report_data
-from connector.runtime import end_progress, run_tenant, terminal_progress
+from connector.runtime import run_tenant
 from connector.secrets import MemoryCredentials
 from connector.store import open_store
 from connector.validation import fixture_register
@@ -87,7 +88,7 @@ def run_demo(clock: Clock, out: TextIO = sys.stdout, workdir: Path | None = None
         _heading("sync (plan only)", out)
         plans = []
         for tenant in tenants:
-            progress = terminal_progress(tenant.name) if out is sys.stdout else None
+            progress = progress_for(tenant.name) if out is sys.stdout else LogProgress(tenant.name)
             result = run_tenant(
                 tenant,
                 store,
@@ -97,7 +98,7 @@ def run_demo(clock: Clock, out: TextIO = sys.stdout, workdir: Path | None = None
                 postcodes=lambda _t: fixture_register(),
                 dry_run=True,
             )
-            end_progress(progress)
+            progress.finish()
             print(result.summary(), file=out)
             for item in result.sync.skipped:
                 print(f"  skipped {item}", file=out)

@@ -14,8 +14,9 @@ from connector.channels.email import ChannelError, SmtpChannel, password_for
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
-from connector.cycle.pull import Progress, SyncResult, auth_failure, internal_error
+from connector.cycle.pull import SyncResult, auth_failure, internal_error
 from connector.cycle.validate import postcode_register
+from connector.render.progress import LogProgress, Progress
 from connector.scrub import ScrubFilter, one_line, safe_message
 from connector.secrets import CredentialError, CredentialStore, credentials_for
 from connector.store import Store
@@ -90,11 +91,15 @@ def run_tenant(
     channel: MessageChannel | None = None,
     stop: threading.Event | None = None,
     lease_seconds: float = 300.0,
+    full: bool = False,
+    planned: Callable[[CycleResult], None] | None = None,
 ) -> CycleResult:
     """One cycle for one tenant; every failure becomes a failed result, never an exception.
 
     Pushes only when the tenant has ``push = true`` and this is not a dry run. ``channel``
-    overrides the tenant's own e-mail channel (the demo's outbox)."""
+    overrides the tenant's own e-mail channel (the demo's outbox). ``progress``: how phases are
+    shown (default: one log line per phase, as the daemon wants). ``full``: read every missing
+    detail now (``sync --full``); ``planned`` is told when the plan stands, before the backfill."""
     push = tenant.push and not dry_run
     before = _last_run_id(store, tenant.name)
     try:
@@ -114,10 +119,12 @@ def run_tenant(
             store,
             clock=clock,
             postcodes=postcodes,
-            progress=progress,
+            progress=progress if progress is not None else LogProgress(tenant.name),
             push=push,
             channel=channel,
             stop=stop,
+            full=full,
+            planned=planned,
         )
     except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
         return _crashed(tenant, store, before, exc)
@@ -133,25 +140,6 @@ def channel_for(tenant: TenantConfig, clock: Clock) -> MessageChannel | None:
     if tenant.email is None:
         return None
     return SmtpChannel(tenant.email, password_for(tenant.name, tenant.email), clock=clock)
-
-
-def terminal_progress(tenant: str) -> Progress | None:
-    """Progress on an interactive terminal; nothing for pipes, cron and the daemon."""
-    if not sys.stderr.isatty():
-        return None
-    counts: dict[str, int] = {}
-
-    def show(stream: str, count: int) -> None:
-        counts[stream] = count
-        text = "  ".join(f"{k} {v}" for k, v in counts.items())
-        print(f"\r{tenant}: {text}", end="", file=sys.stderr, flush=True)
-
-    return show
-
-
-def end_progress(progress: Progress | None) -> None:
-    if progress is not None:
-        print(file=sys.stderr)
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -184,6 +184,36 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class DetailReads(Protocol):
+    """A provider whose list endpoints lack facts the domain needs (Fortnox: a customer's type,
+    country, VAT number and contact; an invoice's reminders).
+
+    Its ``iter_customers`` / ``iter_invoices`` return the list rows as they are; the shared
+    engine (``connector.cycle.backlog``) keeps the records ``needs_detail`` flags in the store's
+    backlog and reads them with ``read_detail``, most urgent first, the rest within a request
+    budget per cycle. A provider only says which records and how; never when."""
+
+    def needs_detail(self, record: Customer | Invoice) -> bool:
+        """Whether ``record``, as a list pull returned it, lacks facts only a detail read has."""
+        ...
+
+    def read_detail(self, kind: str, provider_id: str) -> Customer | Invoice:
+        """One record in full (``kind``: "customer" | "invoice"). Raises ``ClientError`` when
+        it is gone, ``MappingError`` when it cannot be mapped."""
+        ...
+
+    def confirm_complete(self, kind: str, records: Sequence[Customer | Invoice]) -> set[str]:
+        """Ids of ``records`` proven complete by a cheaper way than one read each (may ask the
+        provider; an empty set when there is none)."""
+        ...
+
+    @property
+    def requests_per_second(self) -> float:
+        """The sustained rate the provider's limiter allows (sizes the per-cycle budget)."""
+        ...
+
+
 class Sandbox(Protocol):
     """A local HTTP double of a provider's API (see each provider's ``sandbox`` module)."""
 

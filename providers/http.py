@@ -30,6 +30,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -722,6 +723,12 @@ class Paginator(Protocol):
     def parse(self, response: requests.Response) -> Page: ...
 
 
+# Told about every page ``iter_pages`` receives in this thread: (rows, the total the provider
+# announced on its first page, else None); the sync's progress display listens here.
+PageListener = Callable[[int, int | None], None]
+page_listener: ContextVar[PageListener | None] = ContextVar("page_listener", default=None)
+
+
 def iter_pages(
     client: HttpClient,
     path: str,
@@ -777,6 +784,9 @@ def iter_pages(
         received += len(result.rows)
         if announced is not None and received > announced:
             raise broken(f"received {received} rows by page {page}, provider announced {announced}")
+        listener = page_listener.get()
+        if listener is not None:
+            listener(len(result.rows), announced if page == paginator.first_page else None)
         if result.rows:
             yield result.rows
         if page >= last_page:

@@ -21,8 +21,8 @@ from providers.base import RecordError
 from providers.fortnox import create
 from providers.fortnox.adapter import FortnoxProvider
 from providers.fortnox.client import error_message, lastmodified
-from providers.fortnox.sandbox import FortnoxSandbox
-from providers.http import AuthError, ProtocolError, RetryPolicy
+from providers.fortnox.sandbox import FortnoxSandbox, seed
+from providers.http import AuthError, ClientError, ProtocolError, RetryPolicy
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
 
@@ -70,41 +70,78 @@ def split(items: Any) -> tuple[list[Any], list[RecordError]]:
     return ok, bad
 
 
-def test_first_full_sync_reads_every_customer_and_open_invoice(sb: FortnoxSandbox) -> None:
+def test_lists_map_as_listed_and_the_adapter_flags_what_needs_a_detail_read(
+    sb: FortnoxSandbox,
+) -> None:
     p = provider(sb)
     customers, bad = split(p.iter_customers(None))
     assert not bad and len(customers) == 15
+    assert all(p.needs_detail(c) for c in customers)  # the list lacks Type, Active, country...
     by_name = {c.name: c for c in customers if isinstance(c, Customer)}
-    person = by_name["Linnéa Åström"]
+    assert by_name["Västerås Vilande AB"].active is True  # as listed: only the detail knows
+    full = p.read_detail("customer", by_name["Västerås Vilande AB"].provider_id)
+    assert isinstance(full, Customer) and full.active is False
+    person = p.read_detail("customer", by_name["Linnéa Åström"].provider_id)
+    assert isinstance(person, Customer)
     assert person.kind is CustomerKind.PERSON and person.national_id == "198405172381"
-    assert by_name["Västerås Vilande AB"].active is False  # only the detail says so
-    assert by_name["Göteborgs Fiskhandel HB"].contact_person is not None
     invoices, bad = split(p.iter_invoices(None, open_only=True))
     assert not bad
     numbers = {i.number: i for i in invoices if isinstance(i, Invoice)}
     assert "8" not in numbers and "12" not in numbers  # fully paid, cancelled
     assert numbers["7"].outstanding == Decimal("6000.0")  # part-paid
-    assert numbers["10"].handled_by == "fortnox_finans"
-    assert numbers["11"].reminders_sent == 1 and numbers["11"].last_reminded is not None
-    assert numbers["9"].currency == "EUR"
-    # Cost of this first sync, per DESIGN: 1 customer page + 15 details, 1 invoice page +
-    # one detail per open overdue invoice (not the one not yet due).
-    overdue_open = sum(1 for i in numbers.values() if i.due_date < TODAY)
-    assert sb.stats.per_path["GET /3/customers/{n}"] == 15
-    assert sb.stats.per_path["GET /3/invoices/{n}"] == overdue_open == len(numbers) - 1
-    assert p.requests_sent == 2 + 15 + overdue_open + 0  # token grant is not an API request
+    assert numbers["10"].handled_by == "fortnox_finans"  # NoxFinans is on the list
+    assert numbers["11"].reminders_sent == 0  # as listed: the list has no Reminders
+    read = p.read_detail("invoice", "11")
+    assert isinstance(read, Invoice) and read.reminders_sent == 1 and read.last_reminded
+    # Fortnox reminds only from the due date on: a not yet due invoice is complete as listed.
+    flagged = {n for n, i in numbers.items() if p.needs_detail(i)}
+    assert flagged == {n for n, i in numbers.items() if i.due_date <= TODAY}
+    assert "1" not in flagged and len(flagged) == len(numbers) - 1
+    # The lists cost one page each; the three reads above one request each.
+    assert sb.stats.per_path["GET /3/customers"] == 1
+    assert sb.stats.per_path["GET /3/invoices"] == 1
+    assert p.requests_sent == 2 + 3
 
 
-def test_incremental_pull_asks_lastmodified_and_reads_only_changes(sb: FortnoxSandbox) -> None:
+def test_incremental_pull_asks_lastmodified_and_lists_only_changes(sb: FortnoxSandbox) -> None:
     p = provider(sb)
     sb.update_invoice(4, Balance=0.0, FinalPayDate=TODAY.isoformat())
     sb.update_customer(2, Email="ny@gbgfisk.se")
     since = sb.clock.now() - timedelta(minutes=1)
     customers, _ = split(p.iter_customers(since))
-    assert [c.number for c in customers] == ["2"] and customers[0].email == "faktura@gbgfisk.se"
+    assert [c.number for c in customers] == ["2"] and customers[0].email == "ny@gbgfisk.se"
     invoices, _ = split(p.iter_invoices(since, open_only=False))
     assert [(i.number, i.status.value) for i in invoices] == [("4", "paid")]
-    assert sb.stats.per_path["GET /3/invoices/{n}"] == 0  # paid: no detail needed
+    assert not p.needs_detail(invoices[0])  # paid: no detail needed
+    assert sb.stats.per_path["GET /3/invoices/{n}"] == 0
+
+
+def test_probe_proves_unmodified_overdue_invoices_complete_with_one_request_a_week() -> None:
+    day = date(2026, 11, 23)
+    with FortnoxSandbox(today=day, rate_limit=False, customers=200, invoices=3000) as big:
+        p = provider(big)
+        p._today = lambda: day
+        overdue = [
+            i
+            for i in split(p.iter_invoices(None, open_only=True))[0]
+            if isinstance(i, Invoice) and p.needs_detail(i)
+        ]
+        listed = big.stats.requests
+        proven = p.confirm_complete("invoice", overdue)
+        probes = big.stats.requests - listed
+        weeks = {i.issue_date.toordinal() // 7 for i in overdue}
+        assert probes <= len(weeks) < len(overdue) / 5
+        assert proven and len(proven) < len(overdue)
+        for inv in overdue:  # never proves one that Fortnox may have reminded
+            detail = big.invoice(int(inv.provider_id))
+            modified = big._inv_mod[int(inv.provider_id) - 1]  # type: ignore[index]
+            due_minute = big._minute(
+                datetime.combine(inv.due_date, datetime.min.time(), seed.STOCKHOLM)
+            )
+            if inv.provider_id in proven:
+                assert modified < due_minute and not detail.get("Reminders")
+            elif detail.get("Reminders"):
+                assert modified >= due_minute
 
 
 def test_lastmodified_is_stockholm_local_minutes_with_overlap() -> None:
@@ -145,12 +182,11 @@ def test_error_information_in_either_case() -> None:
     assert error_message(resp({"error": "invalid_grant"})) == "invalid_grant"
 
 
-def test_vanished_invoice_detail_is_a_record_error(sb: FortnoxSandbox) -> None:
+def test_vanished_record_detail_is_a_client_error(sb: FortnoxSandbox) -> None:
     p = provider(sb)
     sb.inject("/3/invoices/6", status=404, body={"ErrorInformation": {"message": "borta"}})
-    invoices, bad = split(p.iter_invoices(None, open_only=True))
-    assert [b.record_id for b in bad] == ["6"] and "borta" in bad[0].message
-    assert len(invoices) == 17
+    with pytest.raises(ClientError, match="borta"):
+        p.read_detail("invoice", "6")
 
 
 # --- auth ----------------------------------------------------------------------------------

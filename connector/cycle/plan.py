@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from connector.config import TenantConfig, manual_rows
+from connector.cycle.backlog import plan_complete
 from connector.models import ActionStage, ActionState, Customer, Invoice, Note, ReminderAction
 from connector.policy import CountryRules, Decision, PolicySettings, TakenAction, plan
 from connector.policy.rates import effective_rules, from_store
@@ -98,4 +99,6 @@ class PlanContext:
 
 
 def plan_tenant(tenant: TenantConfig, store: Store, today: date) -> list[Decision]:
-    return PlanContext.load(tenant, store, today).plan(store.invoices(tenant.name, open_only=True))
+    """The plan over every open invoice whose facts are complete; the others wait for details."""
+    context = PlanContext.load(tenant, store, today)
+    return plan_complete(context.plan, store, tenant.name, store.invoices(tenant.name, open_only=True))

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.cycle.backlog import mark_listed
 from connector.models import Invoice
 from connector.privacy import minimise
+from connector.render.progress import Progress, list_phase
 from connector.scrub import safe_message
 from connector.secrets import credential_fix
 from connector.store import Store
@@ -28,8 +30,6 @@ log = logging.getLogger("kravsync.sync")
 
 BATCH = 500
 T = TypeVar("T")
-
-Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -135,6 +135,7 @@ def pull(
     run_id = store.begin_run(tenant.name)
     result.run_id = run_id
     name = getattr(provider, "name", tenant.provider)
+    phase = list_phase(progress)  # a bar with the totals the lists announce, or None
     try:
         started = clock.now()
         since = _cursor(store, tenant.name, "customers", started)
@@ -155,8 +156,9 @@ def pull(
             ]
             result.customers += store.upsert_customers(tenant.name, kept)
             store.clear_malformed(tenant.name, "customer", [c.provider_id for c in customers])
-            if progress:
-                progress("customers", result.customers)
+            mark_listed(store, tenant.name, provider, "customer", customers)
+            if phase:
+                phase.advance(len(customers))
         _note_skipped(store, tenant.name, result, "customer")
         store.set_cursor(tenant.name, "customers", started.isoformat())
 
@@ -173,9 +175,10 @@ def pull(
         ):
             result.invoices += store.upsert_invoices(tenant.name, invoices)
             store.clear_malformed(tenant.name, "invoice", [i.provider_id for i in invoices])
+            mark_listed(store, tenant.name, provider, "invoice", invoices)
             seen.update(i.provider_id for i in invoices)
-            if progress:
-                progress("invoices", result.invoices)
+            if phase:
+                phase.advance(len(invoices))
         if full:
             result.reconciled = _reconcile_missing(tenant, provider, store, seen, result)
         _note_skipped(store, tenant.name, result, "invoice")
@@ -191,6 +194,8 @@ def pull(
         log.debug("%s: pull failed", tenant.name, exc_info=exc)
         result.error = internal_error(tenant.name, exc)
     finally:
+        if phase:
+            phase.close(f"{result.customers} customers, {result.invoices} invoices")
         if result.error is not None:  # shown, logged, served on /healthz and stored: one safe line
             result.error = safe_message(result.error)
         result.requests = getattr(provider, "requests_sent", 0)

@@ -32,6 +32,11 @@ class CheckResult:
     errors: int = 0
     change: FindingChange | None = None
     notes: list[str] = field(default_factory=list)
+    checked: int = 0  # customers validated
+    customers: int = 0  # customers stored (the rest wait for their detail reads)
+
+    def coverage(self) -> str:
+        return f"customers checked {self.checked} of {self.customers}"
 
 
 class StoreRegistryCache:
@@ -99,9 +104,15 @@ def check_tenant(
     today: date,
     postcodes: PostcodeRegister | None = None,
     registry: BrregClient | None = None,
+    waiting: set[str] | None = None,
 ) -> CheckResult:
-    """Validate every stored customer and open invoice of ``tenant`` and store the findings."""
-    customers = list(store.customers(tenant.name))
+    """Validate every stored customer and open invoice of ``tenant`` and store the findings.
+
+    ``waiting``: customers whose detail reads are still due: not checked (their list rows lack
+    facts, so a finding would be a guess) and their earlier findings are left as they were."""
+    waiting = waiting or set()
+    every_customer = list(store.customers(tenant.name))
+    customers = [c for c in every_customer if c.provider_id not in waiting]
     found = validate_customers(
         customers,
         country=tenant.country,
@@ -110,14 +121,16 @@ def check_tenant(
         postcodes=postcodes,
         registry=registry,
     )
-    known = {c.provider_id for c in customers}
+    known = {c.provider_id for c in every_customer}
     orphans = validate_invoices(store.invoices(tenant.name, open_only=True), known)
     every = [*found, *orphans, *malformed_findings(store, tenant.name)]
-    change = store.replace_findings(tenant.name, every)
+    change = store.replace_findings(tenant.name, every, keep=waiting)
     notes = list(found.notes) + list(orphans.notes)
     return CheckResult(
         findings=len(every),
         errors=sum(1 for f in every if f.severity == "error"),
         change=change,
         notes=notes,
+        checked=len(customers),
+        customers=len(every_customer),
     )

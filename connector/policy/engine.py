@@ -64,6 +64,8 @@ class Outcome(StrEnum):
     WAITING = "waiting"
     BLOCKED = "blocked"
     LADDER_DONE = "ladder_done"
+    # Not decided: the provider's list lacks facts a detail read brings (connector.cycle.backlog).
+    WAITING_FOR_DETAILS = "waiting_for_details"
 
 
 @dataclass(frozen=True, slots=True)

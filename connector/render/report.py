@@ -98,14 +98,17 @@ def tenant_summary(
     rows: Iterable[Row],
     receivables: Mapping[str, Mapping[str, Any]] | None = None,
     notes: Sequence[str] = (),
+    waiting: int = 0,
 ) -> dict[str, Any]:
-    """One tenant's summary: customers, customers with findings, counts per code and severity."""
+    """One tenant's summary: customers, how many of them were checked (the others wait for
+    their detail reads), customers with findings, counts per code and severity."""
     rows = list(rows)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["code"]] = counts.get(r["code"], 0) + 1
     return {
         "customers": customers,
+        "customers_checked": customers - waiting,
         "customers_with_findings": len({_customer_key(r) for r in rows}),
         "errors": sum(1 for r in rows if r["severity"] == "error"),
         "warnings": sum(1 for r in rows if r["severity"] != "error"),
@@ -214,6 +217,12 @@ def render_table(
             f"{s.get('customers_with_findings', 0)} with findings "
             f"({s.get('errors', 0)} errors, {s.get('warnings', 0)} warnings)"
         )
+        checked = s.get("customers_checked", s.get("customers", 0))
+        if checked != s.get("customers", 0):
+            lines.append(
+                f"  customers checked: {checked} of {s.get('customers', 0)}"
+                " (the others wait for their detail reads)"
+            )
         for note in s.get("notes", ()):
             lines.append(f"  note: {note}")
         for code, n in s.get("counts", {}).items():
@@ -273,12 +282,13 @@ def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime) -
         f'<p class="muted">Generated {e(stamp)}</p>',
         "<h2>Summary</h2>",
         "<table><thead><tr><th>Tenant</th><th class=num>Customers</th>"
-        "<th class=num>With findings</th><th class=num>Errors</th><th class=num>Warnings</th>"
+        "<th class=num>Checked</th><th class=num>With findings</th><th class=num>Errors</th><th class=num>Warnings</th>"
         "</tr></thead><tbody>",
     ]
     for tenant, s in summary.items():
         out.append(
             f"<tr><td>{e(str(tenant))}</td><td class=num>{s.get('customers', 0)}</td>"
+            f"<td class=num>{s.get('customers_checked', s.get('customers', 0))}</td>"
             f"<td class=num>{s.get('customers_with_findings', 0)}</td>"
             f"<td class=num>{s.get('errors', 0)}</td><td class=num>{s.get('warnings', 0)}</td></tr>"
         )

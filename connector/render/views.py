@@ -9,7 +9,7 @@ from typing import Any
 
 from connector.config import TenantConfig
 from connector.cycle.plan import tenant_rules
-from connector.policy import Decision, group_actions, plan_document
+from connector.policy import Decision, Outcome, group_actions, plan_document
 from connector.policy.rates import notices as rate_notices
 from connector.render.report import aging_buckets, tenant_summary
 from connector.render.textsafe import printable
@@ -79,6 +79,10 @@ def plan_table(
                     + f" {a.currency}, on {a.planned_on}{deadline}"
                 )
                 lines.append(f"      why: {a.reason}")
+        waiting = [d for d in decisions if d.outcome is Outcome.WAITING_FOR_DETAILS]
+        if waiting:
+            reason = waiting[0].reason.split(":", 1)[0]  # "waiting for details (N left)"
+            lines.append(f"  {len(waiting)} invoice(s) not planned, {reason}")
         warned = [d for d in decisions if d.warnings]
         if warned:
             lines.append("  warnings:")
@@ -86,7 +90,11 @@ def plan_table(
                 for w in d.warnings:
                     lines.append(f"    invoice {d.invoice.number}: {w}")
         if verbose:
-            idle = [d for d in decisions if d.action is None]
+            idle = [
+                d
+                for d in decisions
+                if d.action is None and d.outcome is not Outcome.WAITING_FOR_DETAILS
+            ]
             if idle:
                 lines.append("  no action:")
                 for d in idle:
@@ -127,6 +135,7 @@ def report_data(
         rows += tenant_rows
         summary[tenant.name] = tenant_summary(
             customers=store.customer_count(tenant.name),
+            waiting=store.detail_counts(tenant.name).get("customer", 0),
             rows=tenant_rows,
             receivables=aging_buckets(store.invoices(tenant.name, open_only=True), today),
             notes=[*store.last_run_notes(tenant.name), *tenant_notices(tenant, store, today)],

@@ -195,4 +195,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DELETE FROM cursors WHERE stream = 'customers'
         """,
     ),
+    (
+        6,
+        "detail reads still to do (kept so a restart carries on where it stood)",
+        """
+        CREATE TABLE detail_backlog (
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            kind TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            PRIMARY KEY (tenant, kind, provider_id)
+        );
+        """,
+    ),
 ]

@@ -66,8 +66,11 @@ class RecordsMixin:
         def _stamp(self) -> str: ...
 
     # -- findings -----------------------------------------------------------------------------
-    def replace_findings(self, tenant: str, findings: Iterable[FindingLike]) -> FindingChange:
-        """Store this sync's findings: new ones, ones still open, and resolve the rest."""
+    def replace_findings(
+        self, tenant: str, findings: Iterable[FindingLike], keep: set[str] | None = None
+    ) -> FindingChange:
+        """Store this sync's findings: new ones, ones still open, and resolve the rest, except
+        those on the customers in ``keep`` (not checked this time)."""
         now = self._stamp()
         current = {(_subject(f), f.code, f.field): f for f in findings}
         with self.transaction() as tx:
@@ -104,7 +107,7 @@ class RecordsMixin:
                         now,
                     ),
                 )
-            gone = open_keys - set(current)
+            gone = {k for k in open_keys - set(current) if not keep or k[0] not in keep}
             tx.executemany(
                 "UPDATE findings SET resolved_at=? WHERE tenant=? AND subject=? AND code=? AND field=?",
                 [(now, tenant, *key) for key in gone],

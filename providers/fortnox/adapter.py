@@ -1,22 +1,22 @@
-"""Fortnox behind the Provider protocol: cursors, detail fetches, mapping, record errors.
+"""Fortnox behind the Provider protocol: cursors, list pulls, detail reads, mapping.
 
 The list shapes lack fields the domain needs: a customer's Type, Active, CountryCode,
 VATNumber and YourReference; an invoice's Reminders and LastRemindDate (whether Fortnox itself
-has reminded). So each customer the list returns is read in full, and so is each open, overdue
-invoice; both lists are asked only for records changed since the last sync (``lastmodified``),
-which keeps an incremental cycle to a few requests.
+has reminded). The lists are mapped as they are, and this adapter declares (``DetailReads``)
+which of those records need a detail read: every customer, and every open invoice from its due
+date on (Fortnox reminds only from then). When to read them is the shared engine's business
+(``connector.cycle.backlog``). Both lists are asked only for records changed since the last sync
+(``lastmodified``), which keeps an incremental cycle to a few requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import fortnox as mapping
-from mappings.common import record_id
 from mappings.errors import MappingError
 from providers.base import (
     Capabilities,
@@ -28,20 +28,8 @@ from providers.base import (
     map_record,
 )
 from providers.fortnox.client import FortnoxClient, lastmodified
+from providers.fortnox.probe import unreminded
 from providers.fortnox.push import FortnoxPush
-from providers.http import ClientError, ProtocolError
-
-# Detail reads in flight at once; the shared limiter still caps the rate at 25 per 5 s, this
-# only hides network latency (at ~200 ms a request one at a time would reach 5 req/s at best).
-DETAIL_WORKERS = 4
-
-
-def _id(row: Any, key: str) -> str | None:
-    """The row's id when it has a usable one (what a detail read needs), else None."""
-    try:
-        return record_id("record", row, key)
-    except MappingError:
-        return None
 
 
 class FortnoxProvider:
@@ -52,66 +40,22 @@ class FortnoxProvider:
         client: FortnoxClient,
         *,
         today: Callable[[], date],
-        customer_details: bool = True,
-        invoice_details: bool = True,
         finans: bool = False,
     ) -> None:
         self.client = client
         self._today = today
         # The tenant has Fortnox Finans and hands its SEK reminders to it (see push.py).
         self._push = FortnoxPush(client, finans=finans, today=lambda: self._today())
-        self.customer_details = customer_details
-        self.invoice_details = invoice_details
-        self.details_fetched = 0
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod
     def _since(since: datetime | None) -> dict[str, Any]:
         return {} if since is None else {"lastmodified": lastmodified(since)}
 
-    def _details(
-        self,
-        rows: list[dict[str, Any]],
-        wanted: Callable[[dict[str, Any]], bool],
-        fetch: Callable[[str], dict[str, Any]],
-        key: str,
-    ) -> list[dict[str, Any] | Exception]:
-        """``rows`` in order, each replaced by its detail where ``wanted``; a record that has
-        vanished since the list (404) or fails is returned as the exception, not raised. A row
-        without a usable id is left as it is (its mapping reports it)."""
-        todo = [i for i, row in enumerate(rows) if _id(row, key) is not None and wanted(row)]
-        out: list[dict[str, Any] | Exception] = list(rows)
-        if not todo:
-            return out
-
-        def one(i: int) -> dict[str, Any] | Exception:
-            try:
-                return fetch(_id(rows[i], key) or "")
-            except (ClientError, ProtocolError) as exc:  # vanished, or not the record's shape
-                return exc
-
-        with ThreadPoolExecutor(DETAIL_WORKERS) as pool:
-            for i, detail in zip(todo, pool.map(one, todo), strict=True):
-                out[i] = detail
-        self.details_fetched += len(todo)
-        return out
-
     def iter_customers(self, since: datetime | None) -> Iterator[Customer | RecordError]:
         for page in self.client.customers(self._since(since)):
-            rows = self._details(
-                page, lambda _row: self.customer_details, self.client.customer, "CustomerNumber"
-            )
-            for raw, listed in zip(rows, page, strict=True):
-                if isinstance(raw, Exception):
-                    yield RecordError("customer", _id(listed, "CustomerNumber") or "?", str(raw))
-                    continue
+            for raw in page:
                 yield map_record("customer", mapping.customer, raw)
-
-    def _wants_invoice_detail(self, row: dict[str, Any]) -> bool:
-        if not self.invoice_details or not mapping.needs_detail(row):
-            return False
-        due = str(row.get("DueDate") or "")
-        return not due or due < self._today().isoformat()  # only overdue ones can be reminded
 
     def iter_invoices(
         self, since: datetime | None, open_only: bool
@@ -120,17 +64,39 @@ class FortnoxProvider:
         if open_only:
             params["filter"] = "unpaid"
         for page in self.client.invoices(params):
-            rows = self._details(
-                page, self._wants_invoice_detail, self.client.invoice, "DocumentNumber"
-            )
-            for raw, listed in zip(rows, page, strict=True):
-                if isinstance(raw, Exception):
-                    yield RecordError("invoice", _id(listed, "DocumentNumber") or "?", str(raw))
-                    continue
+            for raw in page:
                 yield map_record("invoice", mapping.invoice, raw)
 
     def get_invoice(self, provider_id: str) -> Invoice:
         return map_one(self.name, "invoice", mapping.invoice, self.client.invoice(provider_id))
+
+    # -- detail reads (connector.cycle.backlog decides when) ------------------------------------------
+    def needs_detail(self, record: Customer | Invoice) -> bool:
+        if isinstance(record, Customer):
+            return True  # the list has no Type, Active, CountryCode, VATNumber, YourReference
+        return record.is_open and record.due_date <= self._today()
+
+    def read_detail(self, kind: str, provider_id: str) -> Customer | Invoice:
+        """One record read in full; a detail that does not map raises MappingError (the
+        engine reports it and keeps the record waiting), whatever the record holds."""
+        found: Customer | Invoice | RecordError
+        if kind == "customer":
+            found = map_record(kind, mapping.customer, self.client.customer(provider_id))
+        else:
+            found = map_record(kind, mapping.invoice, self.client.invoice(provider_id))
+        if isinstance(found, RecordError):
+            raise MappingError(kind, found.record_id, found.message)
+        return found
+
+    def confirm_complete(self, kind: str, records: Sequence[Customer | Invoice]) -> set[str]:
+        if kind != "invoice":
+            return set()
+        return unreminded(self.client, [r for r in records if isinstance(r, Invoice)])
+
+    @property
+    def requests_per_second(self) -> float:
+        limiter = self.client.http.limiter
+        return limiter.max_calls / limiter.period if limiter is not None else 5.0
 
     # -- pushing (routes and crash safety: providers/fortnox/push.py) -------------------------
     def capabilities(self) -> Capabilities:

@@ -320,7 +320,7 @@ def customer_spec(n: int) -> Spec:
 
 def customer_modified(n: int, today: date) -> datetime:
     """When customer ``n`` last changed (Stockholm time): the sample book ages over 400 days."""
-    days = 400 if n <= BASE_CUSTOMER_COUNT else _h("cmod", n) % 400
+    days = 400 if n <= BASE_CUSTOMER_COUNT else 1 + _h("cmod", n) % 400
     return datetime.combine(today - timedelta(days=days), time(9, n % 60), STOCKHOLM)
 
 
@@ -428,18 +428,35 @@ _BASE_INVOICES: tuple[InvoiceSpec, ...] = (
 BASE_INVOICE_COUNT = len(_BASE_INVOICES)
 
 
+# Share of the book's customers that pay late: overdue invoices go to them (about 3 000 of
+# 20 000), as in a real ledger, where a few customers owe most of what is overdue.
+LATE_PAYERS = (3, 20)
+
+
+def _late_payer(n: int, customers: int) -> int:
+    """The customer of overdue invoice ``n``: one of the book's late payers, spread evenly over
+    the customer numbers."""
+    count = max(1, customers * LATE_PAYERS[0] // LATE_PAYERS[1])
+    return 1 + (_h("late", n) % count) * customers // count
+
+
 def invoice_spec(n: int, customers: int) -> InvoiceSpec:
-    """Invoice ``n`` (document number, from 1) in a book of ``customers`` customers."""
+    """Invoice ``n`` (document number, from 1) in a book of ``customers`` customers.
+
+    Generated invoices: four in five are paid; of the rest about three in four are overdue
+    (about 15 % of the book, owed by the late payers), the others not yet due."""
     if 1 <= n <= BASE_INVOICE_COUNT:
         return _BASE_INVOICES[n - 1]
     r = _h("invoice", n)
-    customer = 1 + r % customers
     total = Decimal(100 + (r >> 8) % 50_000) + Decimal((r >> 24) % 100) / 100
-    overdue = (r >> 32) % 420 - 60
+    overdue = (r >> 32) % 400 - 100
     # Four in five invoices are paid: a realistic book has far fewer open than closed ones.
     paid = total if (r >> 44) % 5 else Decimal("0")
     if paid == 0 and (r >> 48) % 7 == 0:
         paid = (total / 3).quantize(Decimal("0.01"))
+    cancelled = (r >> 52) % 97 == 0
+    late = overdue > 0 and paid < total and not cancelled
+    customer = _late_payer(n, customers) if late else 1 + r % customers
     currency = customer_spec(customer).currency if customer <= BASE_CUSTOMER_COUNT else "SEK"
     return InvoiceSpec(
         customer,
@@ -447,8 +464,9 @@ def invoice_spec(n: int, customers: int) -> InvoiceSpec:
         total,
         paid=paid,
         currency=currency,
-        cancelled=(r >> 52) % 97 == 0,
-        reminders=1 if (r >> 56) % 11 == 0 else 0,
+        cancelled=cancelled,
+        # Fortnox's own reminder (LastRemindDate = due date + 8) only on invoices that old.
+        reminders=1 if (r >> 56) % 11 == 0 and overdue >= 8 else 0,
     )
 
 
@@ -457,9 +475,30 @@ def _ocr(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def invoice_modified(n: int, today: date) -> datetime:
-    days = 2 if n <= BASE_INVOICE_COUNT else _h("imod", n) % 430
-    return datetime.combine(today - timedelta(days=days), time(8 + n % 9, n % 60), STOCKHOLM)
+def invoice_modified(n: int, today: date, customers: int) -> datetime:
+    """When invoice ``n`` last changed (Stockholm time): the hand-written ones two days ago; a
+    generated one on the last event of its life (created and sent, paid, part-paid, reminded,
+    cancelled, now and then edited), never today, so a sync right after seeding sees no change."""
+    if n <= BASE_INVOICE_COUNT:
+        day = today - timedelta(days=2)
+    else:
+        s = invoice_spec(n, customers)
+        due = today - timedelta(days=s.overdue_days)
+        issued = due - timedelta(days=30)
+        span = max((today - issued).days, 0)
+        events = [issued]
+        if s.cancelled:
+            events.append(issued + timedelta(days=_h("cancel", n) % 10))
+        if s.paid == s.total:
+            events.append(due - timedelta(days=2))  # FinalPayDate
+        elif s.paid:
+            events.append(issued + timedelta(days=_h("part", n) % (span + 1)))
+        if s.reminders:
+            events.append(due + timedelta(days=8))  # LastRemindDate
+        if _h("edit", n) % 25 == 0:
+            events.append(issued + timedelta(days=_h("edited", n) % (span + 1)))
+        day = min(max(events), today - timedelta(days=1))
+    return datetime.combine(day, time(8 + n % 9, n % 60), STOCKHOLM)
 
 
 def invoice_detail(n: int, today: date, customers: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import time
 from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -123,6 +123,7 @@ class FortnoxSandbox:
         self._inv_state: array[int] | None = None
         self._inv_due: array[int] | None = None
         self._inv_mod: array[int] | None = None
+        self._inv_issued: array[int] | None = None
         self._cust_mod: array[int] | None = None
         self._cust_active: array[int] | None = None
         self._index_cache: dict[tuple[Any, ...], list[int]] = {}
@@ -228,6 +229,7 @@ class FortnoxSandbox:
             over["_modified"] = self.clock.now().astimezone(seed.STOCKHOLM)
             self._index_cache.clear()
             self._inv_state = None
+            self._inv_issued = None
 
     def update_customer(self, number: int, **fields: Any) -> None:
         with self._lock:
@@ -381,10 +383,15 @@ class FortnoxSandbox:
     def _minute(ts: datetime) -> int:
         return int(ts.timestamp() // 60)
 
-    def _invoice_arrays(self) -> tuple[array[int], array[int], array[int]]:
+    def _invoice_arrays(self) -> tuple[array[int], array[int], array[int], array[int]]:
         with self._lock:
-            if self._inv_state is None or self._inv_due is None or self._inv_mod is None:
-                state, due, mod = array("b"), array("l"), array("l")
+            if (
+                self._inv_state is None
+                or self._inv_due is None
+                or self._inv_mod is None
+                or self._inv_issued is None
+            ):
+                state, due, mod, issued = array("b"), array("l"), array("l"), array("l")
                 for n in range(1, self.invoice_count + 1):
                     over = self._invoice_over.get(n)
                     if over:
@@ -399,15 +406,19 @@ class FortnoxSandbox:
                             else "unpaid"
                         )
                         due_d = date.fromisoformat(d["DueDate"])
+                        issued_d = date.fromisoformat(d["InvoiceDate"])
                         ts = over["_modified"]
                     else:
                         st, due_d = seed.invoice_state(n, self.seed_day, self.customer_count)
-                        ts = seed.invoice_modified(n, self.seed_day)
+                        issued_d = due_d - timedelta(days=30)  # as seed.invoice_detail
+                        ts = seed.invoice_modified(n, self.seed_day, self.customer_count)
                     state.append(_STATE_CODES[st])
                     due.append(due_d.toordinal())
+                    issued.append(issued_d.toordinal())
                     mod.append(self._minute(ts))
                 self._inv_state, self._inv_due, self._inv_mod = state, due, mod
-            return self._inv_state, self._inv_due, self._inv_mod
+                self._inv_issued = issued
+            return self._inv_state, self._inv_due, self._inv_mod, self._inv_issued
 
     def _customer_arrays(self) -> tuple[array[int], array[int]]:
         with self._lock:
@@ -421,20 +432,30 @@ class FortnoxSandbox:
                 self._cust_mod, self._cust_active = mod, active
             return self._cust_mod, self._cust_active
 
-    def _invoice_numbers(self, flt: str | None, since: int | None) -> list[int]:
-        key = ("invoices", flt, since)
+    def _invoice_numbers(
+        self,
+        flt: str | None,
+        since: int | None,
+        dates: tuple[int | None, int | None] = (None, None),
+    ) -> list[int]:
+        """Document numbers matching ``filter``, ``lastmodified`` (minutes) and ``fromdate`` /
+        ``todate`` (InvoiceDate ordinals, both inclusive)."""
+        key = ("invoices", flt, since, dates)
         cached = self._index_cache.get(key)
         if cached is not None:
             return cached
-        state, due, mod = self._invoice_arrays()
+        state, due, mod, issued = self._invoice_arrays()
         today = self.today.toordinal()
         want = {"unpaidoverdue": 0}.get(flt or "", _STATE_CODES.get(flt or "", -1))
+        low, high = dates
         out = [
             i + 1
             for i in range(len(state))
             if (flt is None or state[i] == want)
             and (flt != "unpaidoverdue" or due[i] < today)
             and (since is None or mod[i] >= since)
+            and (low is None or issued[i] >= low)
+            and (high is None or issued[i] <= high)
         ]
         with self._lock:
             self._index_cache[key] = out
@@ -545,7 +566,7 @@ class FortnoxSandbox:
         if page < 1 or not 1 <= limit <= MAX_LIMIT:
             raise _Reply(400, error_body(f"Ogiltig parameter: limit {limit}", 2001101))
         if resource == "invoices":
-            numbers = self._invoice_numbers(flt, since)
+            numbers = self._invoice_numbers(flt, since, self._date_range(query))
         else:
             numbers = self._customer_numbers(flt, since)
         total = len(numbers)
@@ -556,6 +577,21 @@ class FortnoxSandbox:
             rows = [seed.invoice_list_item(self.invoice(n)) for n in chosen]
             return {"Invoices": rows, "MetaInformation": meta}
         return {"Customers": [self._customer_item(n) for n in chosen], "MetaInformation": meta}
+
+    @staticmethod
+    def _date_range(query: dict[str, str]) -> tuple[int | None, int | None]:
+        """``fromdate`` / ``todate`` (YYYY-MM-DD) as inclusive InvoiceDate ordinals."""
+        out: list[int | None] = []
+        for key in ("fromdate", "todate"):
+            value = query.get(key)
+            if value is None:
+                out.append(None)
+                continue
+            try:
+                out.append(date.fromisoformat(value).toordinal())
+            except ValueError:
+                raise _Reply(400, error_body(f"Ogiltigt datum: {value}", 2000588)) from None
+        return out[0], out[1]
 
     @classmethod
     def _parse_lastmodified(cls, value: str) -> int:
