@@ -207,6 +207,8 @@ class TenantConfig(BaseModel):
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     push: bool = False
+    # A pending action unmoved this long is "stuck": `sync` exits 3, `status` and /healthz say so.
+    stuck_after_hours: float = Field(default=24.0, gt=0, le=90 * 24, allow_inf_nan=False)
     requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
     window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
     # Backfill detail reads per cycle (providers whose lists lack facts, e.g. Fortnox); default:
@@ -306,6 +308,12 @@ class TenantConfig(BaseModel):
         problems = factory.check_settings(self) if factory.check_settings else []
         if problems:
             raise ValueError(problems[0])
+        if self.push and factory.delivery is not None and not factory.delivery(self):
+            hint = f": {factory.delivery_hint}" if factory.delivery_hint else ""
+            raise ValueError(
+                f"push: true, but provider {self.provider!r} has no channel that can deliver a "
+                f"letter with this tenant's settings{hint}"
+            )
         return self
 
 
