@@ -14,7 +14,7 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -181,6 +181,40 @@ class EmailSettings(BaseModel):
         return self
 
 
+class FeeInvoiceMarks(BaseModel):
+    """`[tenants.fee_invoices]`: invoices the tenant books as fees or compensation (made by hand
+    or by another tool). Like kravsync's own fee invoices they are never reminded, never charged
+    a fee or interest of their own."""
+
+    model_config = ConfigDict(extra="forbid")
+    # case-insensitive pieces of the invoice's own text (Fiken: invoiceText)
+    text: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+    # invoice numbers, exactly as the accounting system shows them
+    numbers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+
+    @field_validator("text", "numbers")
+    @classmethod
+    def _clean(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            try:
+                no_control_characters(item)
+            except ValueError as exc:
+                raise ValueError(f"[{index}] {exc}") from None
+            if not item.strip():
+                raise ValueError(f"[{index}] is blank")
+        return value
+
+    def marks(self, number: str, text: str | None) -> bool:
+        if number in self.numbers:
+            return True
+        folded = (text or "").casefold()
+        return any(piece.casefold() in folded for piece in self.text)
+
+
 class ManualRate(BaseModel):
     """A dated figure set by hand (`[rates.no]` / `[rates.se]`), with where it comes from."""
 
@@ -217,6 +251,7 @@ class TenantConfig(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     email: EmailSettings | None = None
+    fee_invoices: FeeInvoiceMarks = Field(default_factory=FeeInvoiceMarks)
     # Fortnox: the tenant has Fortnox Finans and wants reminders handed to it.
     fortnox_finans: bool = False
     # How a provider with native reminders sends them (e.g. "EMAIL"); checked by the provider.

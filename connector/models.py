@@ -169,6 +169,9 @@ class ReminderAction(_Model):
     compensation: Decimal = Decimal("0")
     currency: str
     outstanding: Decimal
+    # Still open on the fee invoices of earlier letters about this invoice: shown on this
+    # letter (each fee invoice keeps its own KID/OCR), never charged anything again.
+    earlier_fees: Decimal = Decimal("0")
     reason: str = ""
 
     @property
