@@ -73,6 +73,13 @@ def own_fee_invoice_for(text: str | None) -> str | None:
     return found.group(1).rsplit(":", 1)[-1]
 
 
+def loose_text(raw: Mapping[str, Any], key: str, limit: int = 500) -> str | None:
+    """A free-text field only matched against (``Invoice.text``): normalised when it is text,
+    None otherwise. Never a reason to skip the record."""
+    value = raw.get(key)
+    return (normalise(value, limit) or None) if isinstance(value, str) else None
+
+
 def show(value: Any) -> str:
     """A short, safe ``repr`` of an untrusted value for an error message (never 1 MB, never
     deeper than two levels, never a control character)."""

@@ -162,3 +162,17 @@ def test_plan_never_reminds_the_fee_invoices_a_push_created(
     assert {outcomes[i] for i in fee_ids} == {"fee_invoice"}
     riding = [a for a in document["actions"] if "earlier_fees" in a]
     assert riding and all(a["invoice_id"] in {i.fee_for for i in fees} for a in riding)
+
+
+def test_fortnox_remarks_let_the_tenant_mark_fee_invoices_and_never_break_a_record() -> None:
+    from test_fortnox_mappings import INVOICE_LIST_ITEM
+
+    from mappings import fortnox
+
+    t = TenantConfig.model_validate(
+        {"name": "s", "provider": "fortnox", "country": "SE", "fee_invoices": {"text": ["avgift"]}}
+    )
+    marked = fortnox.invoice(dict(INVOICE_LIST_ITEM, Remarks="Påminnelseavgift faktura 1001"))
+    assert mark_fee_invoice(t, marked).is_fee_invoice
+    odd = fortnox.invoice(dict(INVOICE_LIST_ITEM, Remarks={"not": "text"}))  # still maps
+    assert odd.text is None and not mark_fee_invoice(t, odd).is_fee_invoice
