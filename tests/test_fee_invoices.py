@@ -17,7 +17,7 @@ from connector.cli import main
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle.plan import PlanContext, mark_fee_invoice
-from connector.models import ActionStage, Customer, CustomerKind
+from connector.models import ActionStage, ActionState, Customer, CustomerKind
 from connector.policy import Outcome
 from connector.render.notices import Creditor, render_letter
 from connector.store import SqliteStore
@@ -176,3 +176,33 @@ def test_fortnox_remarks_let_the_tenant_mark_fee_invoices_and_never_break_a_reco
     assert mark_fee_invoice(t, marked).is_fee_invoice
     odd = fortnox.invoice(dict(INVOICE_LIST_ITEM, Remarks={"not": "text"}))  # still maps
     assert odd.text is None and not mark_fee_invoice(t, odd).is_fee_invoice
+
+
+def test_migration_9_relists_the_open_invoices_once(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    store = SqliteStore(str(path), Clock.starting_at(DAY))
+    store.ensure_tenant("t", "fiken", "NO")
+    store.ensure_tenant("nofee", "fiken", "NO")
+    for name in ("t", "nofee"):
+        store.set_cursor(name, "customers", "2026-03-01T00:00:00+00:00")
+        store.set_cursor(name, "invoices", "2026-03-01T00:00:00+00:00")
+    charged = run(invoice(DUE, iid="5"), DAY).action
+    assert charged is not None and charged.fee > 0
+    for a in (charged, charged.model_copy(update={"tenant": "nofee", "fee": D("0")})):
+        store.journal_begin(a)
+        store.journal_finish(a.idempotency_key, ActionState.DONE)
+    store.close()
+    db = sqlite3.connect(path)  # as version 6 left it
+    with db:
+        db.execute("DELETE FROM schema_version WHERE version > 6")
+    db.close()
+    store = SqliteStore(str(path), Clock.starting_at(DAY))
+    assert store.get_cursor("t", "invoices") is None  # the next pull re-maps every open invoice
+    assert store.get_cursor("t", "customers") is not None
+    assert store.get_cursor("nofee", "invoices") is not None  # made no fee invoice: no re-list
+    store.set_cursor("t", "invoices", "2026-03-02T00:00:00+00:00")
+    store.close()
+    again = SqliteStore(str(path), Clock.starting_at(DAY))
+    assert again.get_cursor("t", "invoices") is not None  # once only
