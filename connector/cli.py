@@ -287,8 +287,6 @@ def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 
 def cmd_actions(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    from datetime import timedelta
-
     from connector.render.actions import actions_table, entry_json, shown_state
 
     tenants = _tenants(config, args.tenant)
@@ -313,7 +311,7 @@ def cmd_actions(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         raise UsageError("actions: a KEY only goes with `actions retry`")
     rows = []
     for tenant in tenants:
-        stuck_after = timedelta(hours=tenant.stuck_after_hours)
+        stuck_after = tenant.stuck_after
         for entry in store.journal(tenant.name):
             state = shown_state(entry, now, stuck_after)
             if args.state is None or args.state == state:

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -241,7 +241,8 @@ class TenantConfig(BaseModel):
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     push: bool = False
-    # A pending action unmoved this long is "stuck": `sync` exits 3, `status` and /healthz say so.
+    # A pending action unmoved this long (and at least two intervals) is "stuck": `sync` exits 3,
+    # `status` and /healthz say so.
     stuck_after_hours: float = Field(default=24.0, gt=0, le=90 * 24, allow_inf_nan=False)
     requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
     window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
@@ -263,6 +264,14 @@ class TenantConfig(BaseModel):
     creditor_account: str | None = None
     # the config's [rates.<country>] rows for this tenant's country (set by Config)
     _manual_rates: list[tuple[str, ManualRate]] = PrivateAttr(default_factory=list)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        """When a pending action counts as stuck: ``stuck_after_hours``, but never before two
+        of the tenant's cycles had the chance to settle it."""
+        return max(
+            timedelta(hours=self.stuck_after_hours), timedelta(minutes=2 * self.interval_minutes)
+        )
 
     @property
     def manual_rates(self) -> list[tuple[str, ManualRate]]:

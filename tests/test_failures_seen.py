@@ -263,3 +263,12 @@ def test_healthz_is_503_with_the_counts_while_a_tenant_has_failed_actions(tmp_pa
         assert requests.get(url, timeout=5).status_code == 200
     finally:
         daemon.shutdown()
+
+
+def test_stuck_waits_for_at_least_two_cycles() -> None:
+    base = {"name": "a", "provider": "fiken", "country": "NO", "company": "a"}
+    assert TenantConfig.model_validate(base).stuck_after == timedelta(hours=24)
+    weekly = TenantConfig.model_validate({**base, "interval_minutes": 7 * 24 * 60})
+    assert weekly.stuck_after == timedelta(days=14)
+    short = TenantConfig.model_validate({**base, "stuck_after_hours": 0.5, "interval_minutes": 5})
+    assert short.stuck_after == timedelta(minutes=30)

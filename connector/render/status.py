@@ -17,10 +17,8 @@ STATES = ("done", "pending", "failed", "stuck")
 
 
 def action_counts(store: Store, tenant: TenantConfig, clock: Clock) -> ActionCounts:
-    """The tenant's journal by state, with its own ``stuck_after_hours``."""
-    return store.action_counts(
-        tenant.name, clock.now(), timedelta(hours=tenant.stuck_after_hours)
-    )
+    """The tenant's journal by state, with its own threshold for stuck."""
+    return store.action_counts(tenant.name, clock.now(), tenant.stuck_after)
 
 
 def age(delta: timedelta | None) -> str:
