@@ -24,8 +24,9 @@ from connector.daemon import Daemon
 from connector.models import ActionState, Invoice, InvoiceStatus
 from connector.policy import Decision, Outcome
 from connector.store import SqliteStore
+from providers.base import PushResult
 from providers.fiken.sandbox import FikenSandbox
-from providers.http import ClientError
+from providers.http import ClientError, ServerError
 
 PNR = "15108695088"  # validates as a Norwegian person number: never printed in clear
 
@@ -272,3 +273,47 @@ def test_stuck_waits_for_at_least_two_cycles() -> None:
     assert weekly.stuck_after == timedelta(days=14)
     short = TenantConfig.model_validate({**base, "stuck_after_hours": 0.5, "interval_minutes": 5})
     assert short.stuck_after == timedelta(minutes=30)
+
+
+def test_a_rearmed_action_with_a_partial_trace_completes_on_its_own_terms(tmp_path: Path) -> None:
+    """A refusal part-way (e.g. after Fiken's fee invoice was made): fresh terms would move the
+    day its steps look for their evidence from, and the fee invoice could be made twice."""
+    store = SqliteStore(str(tmp_path / "p.db"), Clock.starting_at(TODAY))
+    store.ensure_tenant("t", "fake", "NO")
+    provider = FakeProvider({"1": invoice("1")})
+    provider.fail_with = ClientError("fake", "refused at the last step", status=400)
+    pusher(store, provider).run(decisions(action("1")))
+    store.journal_rearm("t")
+    provider.fail_with = None
+    original = action("1")
+    provider.lookup_action = lambda a: PushResult(ok=False, message="incomplete: missing audit")  # type: ignore[method-assign]
+
+    def fresh(inv: Invoice, pending: Any) -> Decision:
+        later = original.model_copy(update={"planned_on": TODAY + timedelta(days=9)})
+        return Decision(inv, Outcome.ACTION, "due", later)
+
+    report = pusher(store, provider, replan=fresh).run([])
+    assert report.done == ["t:1:reminder:1"]
+    assert provider.letters[0].actions[0].planned_on == TODAY  # the terms it began with
+
+
+def test_a_rearmed_push_cut_short_is_not_decided_anew_again(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "p.db"), Clock.starting_at(TODAY))
+    store.ensure_tenant("t", "fake", "NO")
+    provider = FakeProvider({"1": invoice("1")})
+    provider.fail_with = ClientError("fake", "refused", status=400)
+    pusher(store, provider).run(decisions(action("1")))
+    store.journal_rearm("t")
+    provider.fail_with = ServerError("fake", "timed out")
+    day = [TODAY + timedelta(days=1)]
+
+    def fresh(inv: Invoice, pending: Any) -> Decision:
+        return Decision(inv, Outcome.ACTION, "due", action("1").model_copy(update={"planned_on": day[0]}))
+
+    pusher(store, provider, replan=fresh).run([])  # decided anew, then the push is cut short
+    entry = next(iter(store.journal("t")))
+    assert entry.state is ActionState.PENDING and entry.action.planned_on == day[0]
+    provider.fail_with = None
+    day[0] = TODAY + timedelta(days=5)
+    pusher(store, provider, replan=fresh).run([])
+    assert provider.letters[0].actions[0].planned_on == TODAY + timedelta(days=1)

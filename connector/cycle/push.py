@@ -94,14 +94,17 @@ class Pusher:
             if self._stopping():
                 break
             key = entry.action.idempotency_key
-            if entry.message == REARMED:
-                self._rearmed.add(key)
             try:
                 found = self.provider.lookup_action(entry.action)
             except ProviderError as exc:
                 log.warning("%s: %s: lookup failed, stays pending: %s", self.tenant.name, key, exc)
                 self.report.pending.append(key)
                 continue
+            if entry.message == REARMED and found is None:
+                # Re-armed by hand and no trace of it at the provider: it goes out on the fresh
+                # decision's terms. With a partial trace it completes on the terms it began with
+                # (each step finds its own evidence by them).
+                self._rearmed.add(key)
             if found is not None and found.ok:
                 self.store.journal_finish(
                     key,

@@ -235,11 +235,13 @@ class RecordsMixin:
 
     def journal_replace(self, action: ReminderAction) -> None:
         """A re-armed action's fresh terms (day, deadline, charges), decided again before its
-        push; the key stays the same."""
+        push; the key stays the same. From then on it is an ordinary pending action: a push cut
+        short completes on these terms."""
         with self.transaction() as tx:
             tx.execute(
                 "UPDATE actions SET planned_on=?, deadline=?, fee=?, interest=?, compensation=?, "
-                "outstanding=?, data=?, updated_at=? WHERE key=?",
+                "outstanding=?, data=?, updated_at=?, "
+                "message='re-armed, decided again on fresh facts; pushing' WHERE key=?",
                 (
                     action.planned_on.isoformat(),
                     action.deadline.isoformat() if action.deadline else None,
