@@ -16,7 +16,8 @@ For every cycle of a tenant that may push:
    of times); 5xx and timeouts leave it ``pending`` for the next cycle's reconciliation. An
    action out of attempts stays ``failed`` and is reported as failed on every cycle until
    ``kravsync actions retry`` re-arms it: it is then reconciled like a pending one and decided
-   again on the re-read invoice, and goes out on the fresh decision's terms, or is skipped.
+   again on the re-read invoice, and goes out on the fresh decision's terms (on its first terms
+   when the provider holds part of it), or is skipped.
 """
 
 from __future__ import annotations
