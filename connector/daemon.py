@@ -29,7 +29,7 @@ import schedule
 from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
-from connector.render.status import action_counts, counts_json
+from connector.render.status import action_counts, counts_json, counts_line
 from connector.runtime import run_tenant
 from connector.scrub import safe_message
 from connector.store import Store
@@ -132,6 +132,13 @@ class Daemon:
             )
             ok, error = result.ok, result.sync.error
             log.info("cycle %s", result.summary())
+            counts = action_counts(self.store, tenant, self.clock)
+            if counts.alarming:
+                log.warning(
+                    "%s: actions: %s (see `kravsync actions`)",
+                    tenant.name,
+                    counts_line(counts, self.clock.now()),
+                )
         except Exception as exc:  # noqa: BLE001 - one tenant never stops the daemon
             log.exception("%s: cycle crashed", tenant.name)
             ok, error = False, f"{type(exc).__name__}: {exc}"
