@@ -142,9 +142,16 @@ class ActionState(StrEnum):
 
 
 class ReminderAction(_Model):
-    """An action the policy planned (and, once journalled, kravsync took) on one invoice."""
+    """An action the policy planned (and, once journalled, kravsync took) on one invoice.
+
+    ``account`` is the provider account the invoice lives in (``fiken:<company slug>``,
+    ``fortnox:<TenantId>``, ``tripletex:<company id>``); the push engine sets it from the
+    provider before journalling. The idempotency key is built from it, never from the tenant's
+    display name, so a renamed tenant or a fresh store on the same company finds the same
+    evidence. Without it (an action only planned, never pushed) the key is the legacy form."""
 
     tenant: str
+    account: str | None = None
     invoice_id: str
     invoice_number: str
     customer_id: str | None
@@ -162,7 +169,19 @@ class ReminderAction(_Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.tenant}:{self.invoice_id}:{self.stage.value}:{self.sequence}"
+        """``<provider>:<account>:<invoice>:<stage>:<sequence>``: what the customer sees, and
+        only that. The legacy form (tenant name first) only while ``account`` is unknown."""
+        return f"{self.account or self.tenant}:{self.action_tail}"
+
+    @property
+    def legacy_key(self) -> str:
+        """The key kravsync used before issue 10 (tenant name first): for migrating journals."""
+        return f"{self.tenant}:{self.action_tail}"
+
+    @property
+    def action_tail(self) -> str:
+        """``<invoice>:<stage>:<sequence>``: the part of the key shared by every form."""
+        return f"{self.invoice_id}:{self.stage.value}:{self.sequence}"
 
 
 class NoteKind(StrEnum):
