@@ -118,6 +118,9 @@ class Invoice(_Model):
     reminders_sent: int = 0
     last_reminded: date | None = None
     handled_by: str | None = None  # a second sender that owns dunning (e.g. "fortnox_finans")
+    # Days of reminders in the provider's own record that kravsync's own markers claim (Fortnox
+    # Comments lines): kravsync's, not a second sender's, even in a store that never saw them.
+    own_reminders: tuple[date, ...] = ()
     credit_note_ids: tuple[str, ...] = ()
     last_modified: date | AwareDatetime | None = None
 

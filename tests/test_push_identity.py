@@ -225,6 +225,9 @@ def test_fortnox_renamed_tenant_and_fresh_store_send_nothing_again(
     assert fresh.sync.ok
     assert len(outbox.sent) == letters
     assert len(fortnox.received("GET", "/printreminder")) == prints
+    # Fortnox's reminder count holds kravsync's printreminder: its own Comments lines say so, and
+    # the fresh store learns the letters went out (done), not that someone else reminded.
+    assert set(first.pushed.done) <= set(fresh.pushed.done)
 
 
 def test_fortnox_account_from_companyinformation_without_tenant_id(

@@ -278,3 +278,29 @@ def test_tripletex_reminder_recorded_is_not_made_again_when_the_list_lags(tmp_pa
         assert p.push(letter(act, inv), None, steps)[act.idempotency_key].ok
         assert len(sb.received(CREATE)) == 1
         assert act.stage is ActionStage.REMINDER
+
+
+def test_fortnox_comments_lines_of_kravsync_claim_the_reminder_they_registered() -> None:
+    from connector.policy.engine import _second_sender
+    from connector.policy.history import TakenAction
+    from mappings.fortnox import _own_reminders
+
+    lines = "\n".join(
+        (
+            "Kunden ringde",
+            "kravsync:fortnox:1:4:reminder:1 reminder sent 2026-03-02 fee=60.00 letter=ab",
+            "kravsync:fortnox:1:4:collection_notice:1 collection_notice sent 2026-03-20 fee=0",
+            "kravsync:gammal:4:reminder:2 sending 2026-03-10 letter=cd",
+            "kravsync:fortnox:1:4:reminder:3 failed 2026-03-12 letter=ef",
+        )
+    )
+    assert _own_reminders(lines) == (FORTNOX_DAY, date(2026, 3, 10))
+    ours = fortnox_invoice(1, FORTNOX_DAY).model_copy(update={"own_reminders": (FORTNOX_DAY,)})
+    assert _second_sender(ours, []) is None  # a fresh store: the marker says it was kravsync
+    theirs = fortnox_invoice(2, date(2026, 3, 9)).model_copy(
+        update={"own_reminders": (FORTNOX_DAY,)}
+    )
+    assert "sent its own reminder on 2026-03-09" in (_second_sender(theirs, []) or "")
+    counted = fortnox_invoice(2, FORTNOX_DAY).model_copy(update={"own_reminders": (FORTNOX_DAY,)})
+    hist = [TakenAction(ActionStage.REMINDER, FORTNOX_DAY)]
+    assert "counts 2 reminders, kravsync sent 1" in (_second_sender(counted, hist) or "")
