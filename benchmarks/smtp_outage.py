@@ -10,8 +10,9 @@ the cycle in some trials), either stopped (connection refused) or refusing kravs
 (554). Then it is back and two more cycles run. Counted from what the SMTP server received (the
 ``X-Kravsync-Letter`` header names the actions of each message): every action the first plan
 could deliver (a customer with an e-mail address) must have reached the server exactly once, be
-``done`` in the journal, and none may be skipped as "the accounting system sent its own
-reminder". Exit status 1 when any trial fails.
+``done`` in the journal, none may be skipped as "the accounting system sent its own reminder",
+and Fortnox's ``printreminder`` (which registers a reminder) is asked once per reminder, never
+again on a retry. Exit status 1 when any trial fails.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from aiosmtpd.controller import Controller
 
 from connector.channels.email import SmtpChannel
 from connector.config import EmailSettings, TenantConfig
-from connector.models import ActionState
+from connector.models import ActionStage, ActionState
 from connector.runtime import run_tenant
 from connector.secrets import MemoryCredentials
 from connector.store import SqliteStore
@@ -169,6 +170,7 @@ def trial(rng: random.Random, folder: Path) -> Result:
             server.down()
         planned = {d.action.invoice_id for d in first.decisions if d.action is not None}
         journal = {e.action.idempotency_key: e for e in store.journal(TENANT)}
+        prints = len(sb.received("GET", "/printreminder"))
     result.seconds = time.perf_counter() - t0
     result.planned = len(planned)
     result.left_pending = len(first.pushed.pending)
@@ -182,6 +184,9 @@ def trial(rng: random.Random, folder: Path) -> Result:
             result.problems.append(f"{key}: delivered {counts[key]} times")
         if journal[key].state is not ActionState.DONE:
             result.problems.append(f"{key}: {journal[key].state.value}: {journal[key].message}")
+    reminders = sum(1 for k in deliverable if journal[k].action.stage is ActionStage.REMINDER)
+    if prints != reminders:
+        result.problems.append(f"{prints} printreminder calls for {reminders} reminders")
     if {journal[k].action.invoice_id for k in journal} != planned:
         result.problems.append("journal does not cover the first plan")
     for run in (first, *later):
