@@ -116,6 +116,11 @@ def test_fiken_renamed_tenant_and_fresh_store_send_nothing_again(
 
     renamed = fiken_cycle(fiken, "fjord-nord", store)  # same store, same company, new name
     assert renamed.sync.ok
+    # the renamed tenant took the account's journal over: its plan knows the letters went out
+    assert {e.action.idempotency_key for e in store.journal("fjord-nord")} >= set(first.pushed.done)
+    assert all(e.action.tenant == "fjord-nord" for e in store.journal("fjord-nord"))
+    again = fiken_cycle(fiken, "fjord-nord", store)
+    assert not again.pushed.done and not [d for d in again.decisions if d.action is not None]
     fresh_store = SqliteStore(str(tmp_path / "b.db"), fiken.clock)
     fresh = fiken_cycle(fiken, "fjord", fresh_store)  # a new store on the same company
     assert fresh.sync.ok and not fresh.pushed.failed

@@ -112,10 +112,23 @@ class StepsMixin:
         ``account`` (``<provider>:<account id>``); remember the account. Returns rows moved.
 
         Migration 8 cannot do this in SQL: the provider account is known only once the tenant's
-        provider is built. A row whose new key is already journalled is left as it was."""
+        provider is built. A row whose new key is already journalled is left as it was. Rows of
+        this account journalled under another tenant name (the tenant was renamed) are taken
+        over, so the history the plan reads carries the letters already sent."""
         moved = 0
         with self.transaction(immediate=True) as tx:
             tx.execute("UPDATE tenants SET account=? WHERE name=?", (account, tenant))
+            adopted = tx.execute(
+                "UPDATE actions SET tenant=?, data=json_set(data, '$.tenant', ?) "
+                "WHERE tenant != ? AND json_extract(data, '$.account') = ?",
+                (tenant, tenant, tenant, account),
+            ).rowcount
+            tx.execute(
+                "UPDATE action_steps SET tenant=? WHERE tenant != ? AND key IN "
+                "(SELECT key FROM actions WHERE tenant=?)",
+                (tenant, tenant, tenant),
+            )
+            moved += adopted
             rows = tx.execute(
                 "SELECT key, data FROM actions WHERE tenant=? "
                 "AND json_extract(data, '$.account') IS NULL",
