@@ -164,7 +164,8 @@ def deliveries(
     """How often each action reached its customer, by any route, keyed like the journal.
 
     Fiken re-sends per invoice (one planned action per invoice in a trial: ``fiken_keys``);
-    Fortnox Finans records per invoice; e-mails name their actions in X-Kravsync-Letter."""
+    Fortnox Finans records per invoice; e-mails name their actions in X-Kravsync-Letter (keys on
+    the provider account, counted here as ``skog:<invoice>:<stage>:<n>``)."""
     seen: Counter[str] = Counter()
     for body in fiken.sent_invoices():
         invoice_id = str(body.get("invoiceId"))
@@ -177,7 +178,7 @@ def deliveries(
         message = email.message_from_bytes(envelope.content)
         for key in str(message.get("X-Kravsync-Letter", "")).split("+"):
             if key:
-                seen[key] += 1
+                seen["skog:" + ":".join(key.split(":")[-3:])] += 1
     return seen
 
 
@@ -255,7 +256,8 @@ def run_trial(
                 f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}"
             )
         store = SqliteStore(str(workdir / "state.db"), clock)
-        journal = {e.action.idempotency_key: e for t in ("fjord", "skog") for e in store.journal(t)}
+        # by tenant name, invoice, stage and sequence (the journal's keys are on the account)
+        journal = {e.action.legacy_key: e for t in ("fjord", "skog") for e in store.journal(t)}
         fiken_keys = {
             a["invoice_id"]: f"fjord:{a['invoice_id']}:{a['stage']}:1"
             for a in plan

@@ -118,6 +118,9 @@ class Invoice(_Model):
     reminders_sent: int = 0
     last_reminded: date | None = None
     handled_by: str | None = None  # a second sender that owns dunning (e.g. "fortnox_finans")
+    # Days of reminders in the provider's own record that kravsync's own markers claim (Fortnox
+    # Comments lines): kravsync's, not a second sender's, even in a store that never saw them.
+    own_reminders: tuple[date, ...] = ()
     credit_note_ids: tuple[str, ...] = ()
     last_modified: date | AwareDatetime | None = None
     # The invoice's own free text as the provider keeps it (e.g. Fiken's invoiceText), capped;
@@ -153,9 +156,16 @@ class ActionState(StrEnum):
 
 
 class ReminderAction(_Model):
-    """An action the policy planned (and, once journalled, kravsync took) on one invoice."""
+    """An action the policy planned (and, once journalled, kravsync took) on one invoice.
+
+    ``account`` is the provider account the invoice lives in (``fiken:<company slug>``,
+    ``fortnox:<TenantId>``, ``tripletex:<company id>``); the push engine sets it from the
+    provider before journalling. The idempotency key is built from it, never from the tenant's
+    display name, so a renamed tenant or a fresh store on the same company finds the same
+    evidence. Without it (an action only planned, never pushed) the key is the legacy form."""
 
     tenant: str
+    account: str | None = None
     invoice_id: str
     invoice_number: str
     customer_id: str | None
@@ -176,7 +186,19 @@ class ReminderAction(_Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.tenant}:{self.invoice_id}:{self.stage.value}:{self.sequence}"
+        """``<provider>:<account>:<invoice>:<stage>:<sequence>``: what the customer sees, and
+        only that. The legacy form (tenant name first) only while ``account`` is unknown."""
+        return f"{self.account or self.tenant}:{self.action_tail}"
+
+    @property
+    def legacy_key(self) -> str:
+        """The key kravsync used before issue 10 (tenant name first): for migrating journals."""
+        return f"{self.tenant}:{self.action_tail}"
+
+    @property
+    def action_tail(self) -> str:
+        """``<invoice>:<stage>:<sequence>``: the part of the key shared by every form."""
+        return f"{self.invoice_id}:{self.stage.value}:{self.sequence}"
 
 
 class NoteKind(StrEnum):

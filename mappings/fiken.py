@@ -7,7 +7,8 @@ Fiken facts that shape this mapping (shared/specs/fiken-openapi-2026.yaml):
 - the payment state of an invoice is in its embedded ``sale`` (``settled``,
   ``outstandingBalance`` in NOK øre, ``outstandingBalanceInCurrency`` for foreign currency);
 - Fiken's own reminders show as invoice attachments of type ``reminder``; kravsync's own
-  attachments carry an identifier starting ``kravsync:`` and are not a second sender;
+  attachments carry an identifier starting ``kravsync.`` (``kravsync:`` before issue 10) and
+  are not a second sender;
 - a negative balance is money owed to the customer (``credit``), never "paid".
 
 Every field is read strictly (``mappings.common.Fields``): a record that does not fit the spec's
@@ -32,7 +33,7 @@ from connector.models import (
 from mappings.common import MAX_ID, Fields, country_code, own_fee_invoice_for, record_id
 
 PROVIDER = "fiken"
-OWN_ATTACHMENT_PREFIX = "kravsync:"
+OWN_ATTACHMENT_PREFIXES = ("kravsync.", "kravsync:")
 MAX_INVOICE_TEXT = 500  # Fiken's own limit on invoiceText
 
 # Norwegian (and common foreign) company forms, as the last word of a name.
@@ -131,7 +132,7 @@ def _dispatches(f: Fields) -> tuple[Dispatch, ...]:
         one = Fields(f.kind, f.record_id, attachment, f"attachments[{n}].")
         if one.text("type", 40) != "reminder":
             continue
-        if (one.text("identifier") or "").startswith(OWN_ATTACHMENT_PREFIX):
+        if (one.text("identifier") or "").startswith(OWN_ATTACHMENT_PREFIXES):
             continue
         on = f.date("lastModifiedDate")
         if on is not None:

@@ -10,6 +10,7 @@ description, is "true"/"false"), and a negative balance is a credit, never "paid
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,11 @@ from connector.models import (
 from mappings.common import MAX_ID, Fields, country_code, loose_text, record_id, string_flag
 
 PROVIDER = "fortnox"
+# kravsync's own line in an invoice's Comments for a reminder-stage letter: the reminder Fortnox
+# registered for kravsync's printreminder that day is kravsync's own, not a second sender.
+_OWN_REMINDER = re.compile(
+    r"^kravsync:\S+:reminder:\d+ (?:reminder sent|sending) (\d{4}-\d{2}-\d{2})\b", re.M
+)
 FORTNOX_FINANS = "fortnox_finans"
 _KINDS = {"COMPANY": CustomerKind.COMPANY, "PRIVATE": CustomerKind.PERSON}
 
@@ -187,9 +193,23 @@ def invoice(raw: dict[str, Any]) -> Invoice:
         reminders_sent=max(reminders, 1 if last_reminded else 0),
         last_reminded=last_reminded,
         handled_by=FORTNOX_FINANS if f.flag("NoxFinans", False) else None,
+        own_reminders=_own_reminders(raw.get("Comments")),
         credit_note_ids=(credit_ref,) if credit_ref else (),
         text=loose_text(f.raw, "Remarks"),
     )
+
+
+def _own_reminders(comments: Any) -> tuple[date, ...]:
+    """Days of kravsync's own reminder letters, from its lines in ``Comments``."""
+    if not isinstance(comments, str) or "kravsync:" not in comments:
+        return ()
+    days = []
+    for found in _OWN_REMINDER.finditer(comments[:4096]):
+        try:
+            days.append(date.fromisoformat(found.group(1)))
+        except ValueError:
+            continue
+    return tuple(sorted(days))
 
 
 def needs_detail(raw: dict[str, Any]) -> bool:

@@ -9,9 +9,10 @@ register themselves the same way in kravsync's own ``pyproject.toml``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -129,6 +130,89 @@ class Letter:
         return "+".join(a.idempotency_key for a in self.actions)
 
 
+# --- evidence kravsync leaves at a provider ----------------------------------------------------
+
+MARK = "kravsync:"  # every marker kravsync writes starts "kravsync:<key>" or "[kravsync:<key>]"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_safe(text: str) -> str:
+    """``text`` as a file name part of ``[A-Za-z0-9._-]`` only (every other character ``.``)."""
+    return _UNSAFE.sub(".", text)
+
+
+def legacy_key_pattern(action: ReminderAction) -> str:
+    """A regular expression for the key of ``action`` as kravsync wrote it before issue 10
+    (``<tenant name>:<invoice>:<stage>:<sequence>``), whatever the tenant was called then: an
+    old-form marker on an invoice of this account is evidence of this action."""
+    return r"[^:\s\[\]]+:" + re.escape(action.action_tail)
+
+
+# --- the local step journal -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One customer-visible step of a route that the provider confirmed."""
+
+    key: str  # the action's idempotency key
+    step: str  # attach | send | fee | audit | printreminder | email | finans | reminder | ...
+    on: date
+    detail: dict[str, Any] = field(default_factory=dict)
+    blob: bytes | None = None  # what a repeat needs and cannot ask again (a reminder print)
+
+
+class StepRecorder(Protocol):
+    """Where a push route records each step the moment the provider confirms it (kravsync's
+    store; an in-memory one when there is none). A repeated push never takes a recorded step
+    again, even when the provider's read-back does not show it yet; provider evidence settles
+    only the steps that were never recorded."""
+
+    def get(self, key: str, step: str) -> StepRecord | None: ...
+
+    def record(
+        self,
+        key: str,
+        step: str,
+        *,
+        invoice_id: str,
+        on: date,
+        detail: dict[str, Any] | None = None,
+        blob: bytes | None = None,
+        own_reminder: bool = False,
+    ) -> None:
+        """``own_reminder``: the step leaves a reminder in the provider's own reminder record
+        (Fortnox ``printreminder``, Tripletex ``:createReminder``) dated ``on``: kravsync's own
+        trace, never a second sender."""
+        ...
+
+
+class MemorySteps:
+    """A :class:`StepRecorder` that forgets at the end of the process (direct calls, tests)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], StepRecord] = {}
+        self.own: list[tuple[str, str, date]] = []  # (key, invoice_id, on)
+
+    def get(self, key: str, step: str) -> StepRecord | None:
+        return self.records.get((key, step))
+
+    def record(
+        self,
+        key: str,
+        step: str,
+        *,
+        invoice_id: str,
+        on: date,
+        detail: dict[str, Any] | None = None,
+        blob: bytes | None = None,
+        own_reminder: bool = False,
+    ) -> None:
+        self.records[(key, step)] = StepRecord(key, step, on, dict(detail or {}), blob)
+        if own_reminder:
+            self.own.append((key, invoice_id, on))
+
+
 class MessageChannel(Protocol):
     """kravsync's own delivery channel (e-mail through the tenant's SMTP server)."""
 
@@ -151,6 +235,14 @@ class Provider(Protocol):
 
     name: str
 
+    @property
+    def account_id(self) -> str:
+        """The provider account the tenant's credentials reach, as the provider names it (Fiken
+        company slug, Fortnox TenantId, Tripletex company id): part of every idempotency key
+        and evidence marker, so a renamed tenant or a fresh store finds the same evidence. May
+        ask the provider once (raises ``ProviderError`` when it cannot)."""
+        ...
+
     def iter_customers(self, since: datetime | None) -> Iterator[Customer | RecordError]:
         """Customers changed since ``since`` (all when None), streamed page by page."""
         ...
@@ -167,11 +259,17 @@ class Provider(Protocol):
 
     def capabilities(self) -> Capabilities: ...
 
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+    def push(
+        self,
+        letter: Letter,
+        channel: MessageChannel | None,
+        steps: StepRecorder | None = None,
+    ) -> dict[str, PushResult]:
         """Deliver ``letter`` by this provider's route; one result per action idempotency key.
 
-        Every step is idempotent (it looks for its own evidence before acting), so a push
-        repeated after a crash completes what is missing and sends nothing twice. A 4xx refusal
+        Every customer-visible step is recorded in ``steps`` once the provider confirmed it and
+        never taken again; a step not recorded looks for its own evidence before acting, so a
+        push repeated after a crash completes what is missing and sends nothing twice. A 4xx refusal
         raises ``ClientError`` (the action fails); 5xx/timeouts raise after retries (the action
         stays pending for reconciliation)."""
         ...

@@ -66,7 +66,7 @@ def test_an_action_out_of_attempts_is_reported_failed_on_every_run(tmp_path: Pat
         pusher(store, provider).run(decisions(action("1")))
     for _ in range(2):  # out of attempts: not tried, but never "0 failed"
         report = pusher(store, provider).run(decisions(action("1")))
-        assert report.failed == ["t:1:reminder:1"] and "1 failed" in report.summary()
+        assert report.failed == ["fake:acct-1:1:reminder:1"] and "1 failed" in report.summary()
     assert provider.letters == []
 
 
@@ -79,8 +79,8 @@ def test_a_rearmed_action_is_decided_again_and_sent_on_todays_terms(tmp_path: Pa
         pusher(store, provider).run(decisions(action("1"), action("2")))
     assert set(states(store).values()) == {ActionState.FAILED}
     provider.fail_with = None
-    assert store.journal_rearm("t", ["t:1:reminder:1"]) == ["t:1:reminder:1"]
-    assert store.journal_rearm("t", ["t:1:reminder:1"]) == []  # only failed ones move
+    assert store.journal_rearm("t", ["fake:acct-1:1:reminder:1"]) == ["fake:acct-1:1:reminder:1"]
+    assert store.journal_rearm("t", ["fake:acct-1:1:reminder:1"]) == []  # only failed ones move
     provider.invoices["1"] = invoice("1", outstanding="400.00")  # part paid since
     asked: list[str] = []
 
@@ -90,12 +90,12 @@ def test_a_rearmed_action_is_decided_again_and_sent_on_todays_terms(tmp_path: Pa
         return Decision(inv, Outcome.ACTION, "due", again.model_copy(update={"fee": Decimal("0")}))
 
     report = pusher(store, provider, replan=fresh).run([])  # nothing planned: the re-armed one only
-    assert asked == ["1"] and report.done == ["t:1:reminder:1"]
+    assert asked == ["1"] and report.done == ["fake:acct-1:1:reminder:1"]
     sent = provider.letters[0].actions[0]
     assert sent.outstanding == Decimal("400.00") and sent.fee == 0  # the fresh decision's terms
     entry = next(e for e in store.journal("t") if e.action.invoice_id == "1")
     assert entry.state is ActionState.DONE and entry.action.outstanding == Decimal("400.00")
-    assert states(store)["t:2:reminder:1"] is ActionState.FAILED
+    assert states(store)["fake:acct-1:2:reminder:1"] is ActionState.FAILED
 
 
 def test_a_rearmed_action_on_a_paid_invoice_is_skipped_not_sent(tmp_path: Path) -> None:
@@ -108,8 +108,8 @@ def test_a_rearmed_action_on_a_paid_invoice_is_skipped_not_sent(tmp_path: Path) 
     provider.invoices["1"] = invoice("1", outstanding="0", status=InvoiceStatus.PAID)
     store.journal_rearm("t")
     report = pusher(store, provider).run([])
-    assert report.skipped == ["t:1:reminder:1"] and provider.letters == []
-    assert states(store) == {"t:1:reminder:1": ActionState.SKIPPED}
+    assert report.skipped == ["fake:acct-1:1:reminder:1"] and provider.letters == []
+    assert states(store) == {"fake:acct-1:1:reminder:1": ActionState.SKIPPED}
 
 
 def test_counts_tell_pending_from_stuck(tmp_path: Path) -> None:
@@ -293,7 +293,7 @@ def test_a_rearmed_action_with_a_partial_trace_completes_on_its_own_terms(tmp_pa
         return Decision(inv, Outcome.ACTION, "due", later)
 
     report = pusher(store, provider, replan=fresh).run([])
-    assert report.done == ["t:1:reminder:1"]
+    assert report.done == ["fake:acct-1:1:reminder:1"]
     assert provider.letters[0].actions[0].planned_on == TODAY  # the terms it began with
 
 

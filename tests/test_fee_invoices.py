@@ -194,9 +194,9 @@ def test_migration_9_relists_the_open_invoices_once(tmp_path: Path) -> None:
         store.journal_begin(a)
         store.journal_finish(a.idempotency_key, ActionState.DONE)
     store.close()
-    db = sqlite3.connect(path)  # as version 6 left it
+    db = sqlite3.connect(path)  # as version 8 left it
     with db:
-        db.execute("DELETE FROM schema_version WHERE version > 6")
+        db.execute("DELETE FROM schema_version WHERE version > 8")
     db.close()
     store = SqliteStore(str(path), Clock.starting_at(DAY))
     assert store.get_cursor("t", "invoices") is None  # the next pull re-maps every open invoice

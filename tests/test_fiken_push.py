@@ -101,12 +101,12 @@ def writes(sb: FikenSandbox) -> dict[str, int]:
 
 def ours(sb: FikenSandbox, invoice_id: str) -> list[dict]:
     return [
-        a for a in sb.attachments_for(int(invoice_id)) if a["identifier"].startswith("kravsync:")
+        a for a in sb.attachments_for(int(invoice_id)) if a["identifier"].startswith(("kravsync.", "kravsync:"))
     ]
 
 
 def audit_notes(sb: FikenSandbox, contact_id: str) -> list[dict]:
-    return [d for d in sb.documents_for(int(contact_id)) if d["identifier"].startswith("kravsync:")]
+    return [d for d in sb.documents_for(int(contact_id)) if d["identifier"].startswith(("kravsync.", "kravsync:"))]
 
 
 # --- one push ------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_reminder_with_fee_attaches_sends_charges_and_files(
     assert writes(sandbox) == dict.fromkeys(STEPS, 1)
     # 1. the letter's PDF on the invoice, named by the key and the dispatch count before sending
     [attached] = ours(sandbox, action.invoice_id)
-    assert attached["identifier"] == f"kravsync:{key} dispatches-before={before}.pdf"
+    assert attached["identifier"] == f"kravsync.{key.replace(':', '.')}.before-{before}.pdf"
     assert sandbox.file(attached["downloadUrl"]) == letter.pdf
     # 2. re-sent with the notice as message and the attachment included, dated the sandbox's day
     [sent] = sandbox.sent_invoices()
@@ -157,7 +157,7 @@ def test_reminder_with_fee_attaches_sends_charges_and_files(
     assert results[key].details["fee_invoice"] == fee["invoiceNumber"]
     # 4. the audit note on the contact says what, when, how much, and the key
     [note] = audit_notes(sandbox, action.customer_id or "")
-    assert note["identifier"] == f"kravsync:{key}.pdf"
+    assert note["identifier"] == f"kravsync.{key.replace(':', '.')}.pdf"
     assert note["comment"].startswith(f"kravsync:{key} purring; sendt 10.03.2026")
     for part in ("gebyr 38.00", "rente 12.40", "frist 24.03.2026", str(fee["invoiceNumber"])):
         assert part in note["comment"]

@@ -399,7 +399,7 @@ def test_records_after_writes_still_match_the_schema(
         detail = get(pushed, f"/companies/{{companySlug}}/invoices/{iid}")
         check_response(spec, closed_components, "getInvoice", detail)
         assert any(
-            a["identifier"].startswith("kravsync:") for a in detail.json()["attachments"]
+            a["identifier"].startswith("kravsync.") for a in detail.json()["attachments"]
         ) or (tag == "overdue_400")
         cid = detail.json()["customer"]["contactId"]
         contact = get(pushed, f"/companies/{{companySlug}}/contacts/{cid}")

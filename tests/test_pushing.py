@@ -23,7 +23,14 @@ from connector.models import (
 )
 from connector.policy import Decision, Outcome
 from connector.store import SqliteStore
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError
+from providers.base import (
+    Capabilities,
+    Letter,
+    MessageChannel,
+    PushResult,
+    RecordError,
+    StepRecorder,
+)
 from providers.http import ClientError, ServerError
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
@@ -45,6 +52,7 @@ def action(n: str, customer: str = "c1", outstanding: str = "1000.00", stage: Ac
 
 class FakeProvider:
     name = "fake"
+    account_id = "acct-1"
 
     def __init__(self, invoices: dict[str, Invoice]) -> None:
         self.invoices = invoices
@@ -65,7 +73,7 @@ class FakeProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("NO",))
 
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+    def push(self, letter: Letter, channel: MessageChannel | None, steps: StepRecorder | None = None) -> dict[str, PushResult]:
         if self.fail_with is not None:
             raise self.fail_with
         self.letters.append(letter)
@@ -127,7 +135,7 @@ def test_a_second_run_with_the_same_plan_sends_nothing(store: SqliteStore) -> No
     provider = FakeProvider({"1": invoice("1")})
     pusher(store, provider).run(decisions(action("1")))
     report = pusher(store, provider).run(decisions(action("1")))
-    assert provider.delivered == ["t:1:reminder:1"] and len(provider.letters) == 1
+    assert provider.delivered == ["fake:acct-1:1:reminder:1"] and len(provider.letters) == 1
     assert report.done == []
 
 
@@ -135,8 +143,8 @@ def test_paid_before_push_is_skipped_and_logged(store: SqliteStore) -> None:
     provider = FakeProvider({"1": invoice("1", outstanding="0.00", status=InvoiceStatus.PAID)})
     report = pusher(store, provider).run(decisions(action("1")))
     assert provider.letters == []
-    assert states(store) == {"t:1:reminder:1": ActionState.SKIPPED}
-    assert report.skipped == ["t:1:reminder:1"]
+    assert states(store) == {"fake:acct-1:1:reminder:1": ActionState.SKIPPED}
+    assert report.skipped == ["fake:acct-1:1:reminder:1"]
     entry = next(iter(store.journal("t")))
     assert entry.message is not None and "paid" in entry.message
 
@@ -153,8 +161,8 @@ def test_4xx_marks_failed_with_the_providers_message(store: SqliteStore) -> None
     provider = FakeProvider({"1": invoice("1")})
     provider.fail_with = ClientError("fake", "request refused: customer has no e-mail", status=400)
     report = pusher(store, provider).run(decisions(action("1")))
-    assert states(store) == {"t:1:reminder:1": ActionState.FAILED}
-    assert report.failed == ["t:1:reminder:1"]
+    assert states(store) == {"fake:acct-1:1:reminder:1": ActionState.FAILED}
+    assert report.failed == ["fake:acct-1:1:reminder:1"]
     assert "no e-mail" in (next(iter(store.journal("t"))).message or "")
 
 
@@ -162,27 +170,27 @@ def test_5xx_leaves_pending_and_reconciliation_never_resends(store: SqliteStore)
     provider = FakeProvider({"1": invoice("1")})
     provider.crash_after_delivery = True  # delivered, but the answer never came back
     report = pusher(store, provider).run(decisions(action("1")))
-    assert states(store) == {"t:1:reminder:1": ActionState.PENDING} and report.pending
+    assert states(store) == {"fake:acct-1:1:reminder:1": ActionState.PENDING} and report.pending
     provider.crash_after_delivery = False
     report = pusher(store, provider).run(decisions(action("1")))
-    assert report.reconciled == ["t:1:reminder:1"]
-    assert states(store) == {"t:1:reminder:1": ActionState.DONE}
-    assert provider.delivered == ["t:1:reminder:1"] and len(provider.letters) == 1
+    assert report.reconciled == ["fake:acct-1:1:reminder:1"]
+    assert states(store) == {"fake:acct-1:1:reminder:1": ActionState.DONE}
+    assert provider.delivered == ["fake:acct-1:1:reminder:1"] and len(provider.letters) == 1
 
 
 def test_pending_without_trace_is_pushed_once(store: SqliteStore) -> None:
     provider = FakeProvider({"1": invoice("1")})
     store.journal_begin(action("1"))  # crashed after journalling, before any provider call
     report = pusher(store, provider).run(decisions(action("1")))
-    assert provider.delivered == ["t:1:reminder:1"]
-    assert report.done == ["t:1:reminder:1"]
+    assert provider.delivered == ["fake:acct-1:1:reminder:1"]
+    assert report.done == ["fake:acct-1:1:reminder:1"]
 
 
 def test_fresh_facts_that_change_the_decision_skip_the_push(store: SqliteStore) -> None:
     provider = FakeProvider({"1": invoice("1")})
     second = lambda inv, _a: Decision(inv, Outcome.SECOND_SENDER, "the accounting system sent its own reminder")  # noqa: E731
     report = pusher(store, provider, replan=second).run(decisions(action("1")))
-    assert provider.letters == [] and report.skipped == ["t:1:reminder:1"]
+    assert provider.letters == [] and report.skipped == ["fake:acct-1:1:reminder:1"]
     entry = next(iter(store.journal("t")))
     assert entry.state is ActionState.SKIPPED and "own reminder" in (entry.message or "")
 

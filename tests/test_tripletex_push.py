@@ -294,7 +294,10 @@ def test_a_cycle_through_the_pusher_after_a_crash_completes_from_evidence(
     assert store.journal_begin(decision.action)  # journalled pending, then "crashed" mid-push
     p.push(letter(decision.action, inv), None)
     result = cycle(sandbox, t, store)
-    assert decision.action.idempotency_key in result.pushed.reconciled
+    # journalled under the legacy key (tenant name first): re-keyed onto the company id
+    assert decision.action.account is None
+    rekeyed = decision.action.model_copy(update={"account": f"tripletex:{p.account_id}"})
+    assert rekeyed.idempotency_key in result.pushed.reconciled
     assert len(sandbox.reminders_of(int(inv.provider_id))) == 1
 
 

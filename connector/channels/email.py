@@ -5,6 +5,7 @@ Failures come in two kinds, so the push engine can tell "never send this again a
 the message with a 5xx; TLS set up wrong) and :class:`ChannelUnavailable` (no connection, a
 timeout, a 4xx such as greylisting). ``maybe_delivered`` is True when the connection broke
 after the message had been handed over, where delivery is unknown and must not be retried.
+``recipient`` is True when the refusal concerns the recipient (this letter), not the channel.
 Messages never carry the password, and neither do errors.
 """
 
@@ -29,11 +30,19 @@ class ChannelError(Exception):
 
     permanent = False
 
-    def __init__(self, message: str, *, code: int | None = None, maybe_delivered: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        maybe_delivered: bool = False,
+        recipient: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.maybe_delivered = maybe_delivered
+        self.recipient = recipient
 
 
 class ChannelRejected(ChannelError):
@@ -55,7 +64,7 @@ def recipients(to: str) -> list[str]:
     """Addresses in ``to``; accountants often separate several with ``;``."""
     found = [addr for _name, addr in getaddresses([to.replace(";", ",")]) if "@" in addr]
     if not found:
-        raise ChannelRejected(f"no valid recipient address in {to!r}")
+        raise ChannelRejected(f"no valid recipient address in {to!r}", recipient=True)
     return found
 
 
@@ -247,7 +256,9 @@ class SmtpChannel:
             f"{addr}: {code} {msg.decode('utf-8', 'replace').strip()}"
             for addr, (code, msg) in refused.items()
         )
-        return self._fail(cls, f"recipient refused: {detail}", code=max(codes, default=None))
+        return self._fail(
+            cls, f"recipient refused: {detail}", code=max(codes, default=None), recipient=True
+        )
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from connector.config import TenantConfig, manual_rows
 from connector.cycle.backlog import plan_complete
+from connector.cycle.own import without_own
 from connector.models import ActionStage, ActionState, Customer, Invoice, Note, ReminderAction
 from connector.policy import CountryRules, Decision, PolicySettings, TakenAction, plan
 from connector.policy.rates import effective_rules, from_store
 from connector.store import Store
+from connector.store.steps import OwnReminder
 
 
 def tenant_policy(tenant: TenantConfig, today: date) -> PolicySettings:
@@ -80,6 +82,10 @@ class PlanContext:
     rules: CountryRules | None = None  # None: the built-in tables
     # (original invoice id, currency) → still open on its fee invoices (rides along on letters)
     fees: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # Reminders kravsync's own route steps registered at the provider, and the keys of the
+    # actions the history counts (connector.cycle.own): never a second sender.
+    own: tuple[OwnReminder, ...] = ()
+    counted: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, tenant: TenantConfig, store: Store, today: date) -> PlanContext:
@@ -93,9 +99,16 @@ class PlanContext:
             blocking=blocking(store, tenant.name),
             rules=tenant_rules(tenant, store),
             fees=open_fees(store, tenant.name),
+            own=tuple(store.own_reminders(tenant.name)),
+            counted=frozenset(
+                e.action.idempotency_key
+                for e in store.journal(tenant.name, states=(ActionState.DONE, ActionState.PENDING))
+            ),
         )
 
     def plan(self, invoices: Iterable[Invoice]) -> list[Decision]:
+        if self.own:
+            invoices = (without_own(inv, self.own, self.counted) for inv in invoices)
         decisions = plan(
             (mark_fee_invoice(self.tenant, i) for i in invoices),
             tenant=self.tenant.name,
@@ -135,7 +148,9 @@ class PlanContext:
             taken = [
                 t for t in taken if (t.stage, t.sequence) != (pending.stage, pending.sequence)
             ]
-        return replace(self, history={invoice.provider_id: taken}).plan([invoice])[0]
+        counted = self.counted - {pending.idempotency_key} if pending is not None else self.counted
+        again = replace(self, history={invoice.provider_id: taken}, counted=counted)
+        return again.plan([invoice])[0]
 
 
 def plan_tenant(tenant: TenantConfig, store: Store, today: date) -> list[Decision]:

@@ -17,7 +17,16 @@ For every cycle of a tenant that may push:
    action out of attempts stays ``failed`` and is reported as failed on every cycle until
    ``kravsync actions retry`` re-arms it: it is then reconciled like a pending one and decided
    again on the re-read invoice, and goes out on the fresh decision's terms (on its first terms
-   when the provider holds part of it), or is skipped.
+   when the provider holds part of it), or is skipped. An
+   e-mail channel that is down or refuses kravsync (not the recipient) leaves it ``pending`` too:
+   it is tried again when the channel works.
+
+Keys are on the provider account (``provider.account_id``), never on the tenant's name; the
+tenant's journal is re-keyed onto it on the first push after migration 8. The provider's route
+records each confirmed step in the store's step journal (``connector.store.steps``): a later
+failure never repeats one. Reminders those steps registered at the provider (Fortnox
+``printreminder``, Tripletex's reminder) are kravsync's own, not a second sender's
+(``connector.cycle.own``, applied by the plan).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from connector.policy import Decision, group_actions
 from connector.render.notices import Creditor, render_letter
 from connector.store import Store
 from connector.store.records import REARMED
+from connector.store.steps import StoreSteps
 from providers.base import Letter, MessageChannel, Provider, PushResult
 from providers.http import ClientError, ProviderError
 
@@ -75,18 +85,41 @@ class Pusher:
     creditor: Creditor | None = None
     stop: threading.Event | None = None
     report: PushReport = field(default_factory=PushReport)
-
-    # -- entry point ----------------------------------------------------------------------------
+    _steps: StoreSteps | None = field(default=None, init=False, repr=False)
     _rearmed: set[str] = field(default_factory=set)
 
+    # -- entry point ----------------------------------------------------------------------------
+
     def run(self, decisions: Sequence[Decision]) -> PushReport:
+        account = self._account()
+        if account is None:
+            self.report.stopped = True
+            return self.report
+        self._steps = StoreSteps(self.store, self.tenant.name)
         resend = self._reconcile()
-        planned = [d.action for d in decisions if d.action is not None]
+        planned = [
+            d.action.model_copy(update={"account": account})
+            for d in decisions
+            if d.action is not None
+        ]
         pending_keys = {a.idempotency_key for a in resend}
         fresh = [a for a in planned if a.idempotency_key not in pending_keys]
         self._deliver(resend, journalled=True)
         self._deliver(fresh, journalled=False)
         return self.report
+
+    def _account(self) -> str | None:
+        """``<provider>:<account id>``, the first part of every key; the tenant's journal moved
+        onto it. None (nothing pushed this cycle) when the provider cannot say."""
+        try:
+            account = f"{self.provider.name}:{self.provider.account_id}"
+        except ProviderError as exc:
+            log.warning("%s: provider account unknown, nothing pushed: %s", self.tenant.name, exc)
+            return None
+        moved = self.store.rekey_journal(self.tenant.name, account)
+        if moved:
+            log.info("%s: %d journalled actions re-keyed onto %s", self.tenant.name, moved, account)
+        return account
 
     # -- 1. reconciliation ----------------------------------------------------------------------
     def _reconcile(self) -> list[ReminderAction]:
@@ -159,9 +192,12 @@ class Pusher:
             self._skip(action, reason, journalled=journalled)
             return None
         # Decide again on the fresh facts: a changed balance, Fortnox's own reminder, a
-        # hand-over to Fortnox Finans... anything the provider changed since the pull.
+        # hand-over to Fortnox Finans... anything the provider changed since the pull. (The
+        # replan tells the reminders kravsync's own steps registered from a second sender's.)
         decision = self.replan(invoice, action)
         again = decision.action
+        if again is not None:
+            again = again.model_copy(update={"account": action.account})
         if again is None or again.stage is not action.stage or again.sequence != action.sequence:
             reason = f"fresh facts: {decision.reason}"
             self._skip(action, reason, journalled=journalled)
@@ -227,9 +263,11 @@ class Pusher:
         keys = [a.idempotency_key for a in actions]
         try:
             letter = self._letter(actions, invoices)
-            results = self.provider.push(letter, self.channel)
+            results = self.provider.push(letter, self.channel, self._steps)
         except (ClientError, ChannelError) as exc:
-            permanent = isinstance(exc, ClientError) or getattr(exc, "permanent", False)
+            # A channel that is down or refuses kravsync itself (login, sender, TLS) is fixed
+            # by fixing the channel: pending, tried again. A refused recipient is this letter's.
+            permanent = isinstance(exc, ClientError) or getattr(exc, "recipient", False)
             if not permanent:
                 self._leave_pending(keys, exc)
                 return

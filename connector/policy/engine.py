@@ -408,12 +408,13 @@ def _second_sender(inv: Invoice, hist: Sequence[TakenAction]) -> str | None:
         return f"already handled by {inv.handled_by}: kravsync does not remind"
     foreign = [d for d in inv.dispatches if d.kind == "reminder"]
     if foreign:
-        ours = {h.sent_on for h in hist}
+        ours = {h.sent_on for h in hist} | set(inv.own_reminders)
         foreign = [d for d in foreign if d.on not in ours]
     if foreign:
         d = foreign[-1]
         return f"the accounting system sent its own reminder on {d.on} ({d.channel}): not double-dunning"
     letters = sum(1 for h in hist if h.is_letter) if inv.reminders_sent else 0
+    letters = max(letters, len(inv.own_reminders))  # the same letters, seen from the provider
     if inv.reminders_sent and inv.reminders_sent > letters:
         return (
             f"the accounting system counts {inv.reminders_sent} reminders, kravsync sent "

@@ -211,6 +211,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        8,
+        "the step journal; keys on the provider account (re-keyed when the provider is built)",
+        """
+        CREATE TABLE action_steps (
+            key TEXT NOT NULL,
+            step TEXT NOT NULL,
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            invoice_id TEXT NOT NULL,
+            done_on TEXT NOT NULL,
+            own_reminder INTEGER NOT NULL DEFAULT 0,
+            detail TEXT NOT NULL,
+            blob BLOB,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (key, step)
+        );
+        CREATE INDEX action_steps_own ON action_steps (tenant, own_reminder);
+        ALTER TABLE tenants ADD COLUMN account TEXT;
+        """,
+    ),
+    (
         9,
         "re-list the open invoices once where kravsync charged a fee (it may have made fee "
         "invoices): their text and kravsync's fee-invoice marker are kept now",

@@ -28,6 +28,7 @@ from connector.store.malformed import MalformedMixin
 from connector.store.migrations import MIGRATIONS
 from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
+from connector.store.steps import StepsMixin
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,7 +84,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin):
+class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsMixin):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock

@@ -15,6 +15,7 @@ from providers.base import (
     MessageChannel,
     PushResult,
     RecordError,
+    StepRecorder,
     map_one,
     map_record,
 )
@@ -67,10 +68,17 @@ class FikenProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("NO",), push_routes=(ROUTE,))
 
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+    @property
+    def account_id(self) -> str:
+        """The Fiken company slug the tenant's requests go to."""
+        return self.client.company
+
+    def push(
+        self, letter: Letter, channel: MessageChannel | None, steps: StepRecorder | None = None
+    ) -> dict[str, PushResult]:
         """Fiken sends the letter itself (see ``providers.fiken.push``): ``channel`` is unused.
         A handover files only an audit note on the contact; nothing goes to the customer."""
-        return self._push.push(letter)
+        return self._push.push(letter, steps)
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
         return self._push.lookup(action)

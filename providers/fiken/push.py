@@ -4,7 +4,8 @@ For each (action, invoice) of a letter, in order:
 
 1. **attach** the letter's PDF to the invoice. An invoice attachment has no comment field, so
    its filename (kept by Fiken as the attachment's ``identifier``) carries the action's key and
-   the invoice's dispatch count before sending: ``kravsync:<key> dispatches-before=<N>.pdf``.
+   the invoice's dispatch count before sending, in ``[A-Za-z0-9._-]`` only (Fiken may sanitise
+   anything else): ``kravsync.<key, ':' as '.'>.before-<N>.pdf``.
 2. **send**: ``POST /invoices/send`` re-sends the invoice with the letter's text as message and
    its attachments included (so the notice PDF goes along), by e-mail where the customer has an
    address, else by the channels the invoice went out on. Evidence: more than N dispatches.
@@ -13,13 +14,19 @@ For each (action, invoice) of a letter, in order:
    its deadline; the invoice text carries ``[kravsync:<key>]``. Evidence: an invoice of the
    customer issued on or after ``planned_on`` whose text carries that marker.
 4. **audit**: ``POST /contacts/{id}/attachments`` files the letter's PDF on the customer as
-   ``kravsync:<key>.pdf`` with a comment saying what was sent, when, the charges and the key.
+   ``kravsync.<key, ':' as '.'>.pdf`` with a comment saying what was sent, when, the charges
+   and the key.
+
+The key is ``fiken:<company slug>:<invoice>:<stage>:<sequence>`` (no tenant name). Markers in
+the form kravsync wrote before (``kravsync:<tenant>:<invoice>:<stage>:<sequence>``, any tenant
+name) are evidence too, so letters sent under an old key are found.
 
 A handover sends nothing to the customer through Fiken: it is only step 4 (the engine records the
 handover; the agency's own case is outside Fiken).
 
-Each step looks for its own evidence before acting, so a push repeated after a crash completes
-what is missing and sends nothing twice. Writes are tried once by the transport
+Each step is recorded in the step journal (``steps``) once Fiken confirmed it and is never taken
+again; a step not recorded looks for its own evidence before acting, so a push repeated after a
+crash completes what is missing and sends nothing twice. Writes are tried once by the transport
 (``FikenClient._write``); after a retryable failure (5xx, timeout, 429) the step looks for its
 evidence again and acts again only when there is none: a lost response never becomes a second
 sending. A 4xx refusal raises ``ClientError``.
@@ -35,12 +42,20 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from connector.models import ActionStage, ReminderAction
-from providers.base import Letter, PushResult
+from providers.base import (
+    MARK,
+    Letter,
+    MemorySteps,
+    PushResult,
+    StepRecorder,
+    file_safe,
+    legacy_key_pattern,
+)
 from providers.fiken.client import FikenClient
 from providers.http import ClientError, ProviderError
 
 ROUTE = "fiken_resend"
-MARK = "kravsync:"
+FILE_MARK = "kravsync."  # evidence file names: [A-Za-z0-9._-] only
 # Purregebyr and standard compensation are outside the VAT area; booked as other financial
 # income by default (NS 4102 8050), overridable per provider instance.
 FEE_INCOME_ACCOUNT = "8050"
@@ -65,25 +80,48 @@ Evidence = dict[str, Any]
 
 
 def attachment_name(key: str, dispatches_before: int) -> str:
-    return f"{MARK}{key} dispatches-before={dispatches_before}.pdf"
+    return f"{FILE_MARK}{file_safe(key)}.before-{dispatches_before}.pdf"
 
 
 def audit_name(key: str) -> str:
-    return f"{MARK}{key}.pdf"
+    return f"{FILE_MARK}{file_safe(key)}.pdf"
 
 
 def fee_marker(key: str) -> str:
     return f"[{MARK}{key}]"
 
 
-def find_attachment(invoice: dict[str, Any], key: str) -> Evidence | None:
-    """Our letter on the invoice: its identifier and the dispatch count it recorded."""
-    pattern = re.compile(re.escape(MARK + key) + r" dispatches-before=(\d+)\.pdf")
+def _action_key(action: ReminderAction | str) -> tuple[str, str | None]:
+    """The key, and the pattern of its legacy form (None when given a bare key)."""
+    if isinstance(action, str):
+        return action, None
+    return action.idempotency_key, legacy_key_pattern(action)
+
+
+def find_attachment(invoice: dict[str, Any], action: ReminderAction | str) -> Evidence | None:
+    """Our letter on the invoice: its identifier and the dispatch count it recorded (the
+    current name, or the name kravsync used before issue 10)."""
+    key, legacy = _action_key(action)
+    forms = [re.escape(f"{FILE_MARK}{file_safe(key)}") + r"\.before-(\d+)\.pdf"]
+    forms.append(re.escape(MARK + key) + r" dispatches-before=(\d+)\.pdf")
+    if legacy is not None:
+        forms.append(re.escape(MARK) + legacy + r" dispatches-before=(\d+)\.pdf")
+    pattern = re.compile("|".join(f"(?:{f})" for f in forms))
     for att in invoice.get("attachments") or ():
         match = pattern.fullmatch(str(att.get("identifier") or ""))
         if match:
-            return {"identifier": att["identifier"], "dispatches_before": int(match.group(1))}
+            count = next(g for g in match.groups() if g is not None)
+            return {"identifier": att["identifier"], "dispatches_before": int(count)}
     return None
+
+
+def find_fee_marker(text: str, action: ReminderAction | str) -> bool:
+    key, legacy = _action_key(action)
+    if fee_marker(key) in text:
+        return True
+    return (
+        legacy is not None and re.search(r"\[" + re.escape(MARK) + legacy + r"\]", text) is not None
+    )
 
 
 def find_dispatch(invoice: dict[str, Any], dispatches_before: int) -> Evidence | None:
@@ -94,11 +132,17 @@ def find_dispatch(invoice: dict[str, Any], dispatches_before: int) -> Evidence |
     return None
 
 
-def find_audit(contact: dict[str, Any], key: str) -> Evidence | None:
-    name = audit_name(key)
+def find_audit(contact: dict[str, Any], action: ReminderAction | str) -> Evidence | None:
+    key, legacy = _action_key(action)
+    names = {audit_name(key), f"{MARK}{key}.pdf"}
+    comment_start = re.compile(
+        re.escape(MARK + key) + " "
+        if legacy is None
+        else re.escape(MARK) + f"(?:{re.escape(key)}|{legacy}) "
+    )
     for doc in contact.get("documents") or ():
         comment = str(doc.get("comment") or "")
-        if doc.get("identifier") == name or comment.startswith(f"{MARK}{key} "):
+        if doc.get("identifier") in names or comment_start.match(comment):
             return {"identifier": doc.get("identifier"), "comment": comment}
     return None
 
@@ -228,25 +272,50 @@ class FikenPush:
         self.fee_account = fee_account
         self._bank_account_codes: dict[str | None, str] = {}
 
-    def push(self, letter: Letter) -> dict[str, PushResult]:
+    def push(self, letter: Letter, steps: StepRecorder | None = None) -> dict[str, PushResult]:
         if len(letter.actions) != len(letter.invoices):
             raise ValueError("a letter needs one action per invoice")
+        journal = steps if steps is not None else MemorySteps()
         results: dict[str, PushResult] = {}
         for action in letter.actions:
             if action.stage is ActionStage.HANDOVER:
-                results[action.idempotency_key] = self._handover(letter, action)
+                results[action.idempotency_key] = self._handover(letter, action, journal)
             else:
-                results[action.idempotency_key] = self._notice(letter, action)
+                results[action.idempotency_key] = self._notice(letter, action, journal)
         return results
 
-    def _notice(self, letter: Letter, action: ReminderAction) -> PushResult:
+    def _step(
+        self,
+        steps: StepRecorder,
+        action: ReminderAction,
+        name: str,
+        found: Callable[[], Evidence | None],
+        find: Callable[[], Evidence | None],
+        act: Callable[[], Evidence],
+    ) -> Evidence:
+        """One step: as recorded in the step journal, else as evidence shows it, else taken;
+        recorded the moment Fiken confirmed it."""
+        done = steps.get(action.idempotency_key, name)
+        if done is not None:
+            return dict(done.detail)
+        result = self._once(found(), find, act)
+        steps.record(
+            action.idempotency_key,
+            name,
+            invoice_id=action.invoice_id,
+            on=self._today(),
+            detail=result,
+        )
+        return result
+
+    def _notice(self, letter: Letter, action: ReminderAction, steps: StepRecorder) -> PushResult:
         key = action.idempotency_key
         invoice_id = action.invoice_id
         raw = self.client.invoice(invoice_id)
         details: Evidence = {"invoice_id": invoice_id}
 
         def reread_attachment() -> Evidence | None:
-            return find_attachment(self.client.invoice(invoice_id), key)
+            return find_attachment(self.client.invoice(invoice_id), action)
 
         before = len(raw.get("dispatches") or [])
         name = attachment_name(key, before)
@@ -255,7 +324,9 @@ class FikenPush:
             self.client.add_invoice_attachment(invoice_id, name, letter.pdf)
             return {"identifier": name, "dispatches_before": before}
 
-        attached = self._once(find_attachment(raw, key), reread_attachment, attach)
+        attached = self._step(
+            steps, action, "attach", lambda: find_attachment(raw, action), reread_attachment, attach
+        )
         n = int(attached["dispatches_before"])
         details.update(attachment=attached["identifier"], dispatches_before=n)
 
@@ -265,8 +336,13 @@ class FikenPush:
             self.client.send_invoice(request)
             return {"methods": request["method"]}
 
-        sent = self._once(
-            find_dispatch(raw, n), lambda: find_dispatch(self.client.invoice(invoice_id), n), send
+        sent = self._step(
+            steps,
+            action,
+            "send",
+            lambda: find_dispatch(raw, n),
+            lambda: find_dispatch(self.client.invoice(invoice_id), n),
+            send,
         )
         details["methods"] = sent.get("methods") or [sent.get("dispatchType")]
         if "date" in sent:
@@ -276,22 +352,22 @@ class FikenPush:
         if charges(action):
             if customer_id is None:
                 raise ClientError("fiken", f"invoice {invoice_id} has no customer to charge")
-            fee = self._fee_invoice(action, customer_id, raw.get("bankAccountNumber"))
+            fee = self._fee_invoice(action, customer_id, raw.get("bankAccountNumber"), steps)
             details["fee_invoice"] = fee.get("invoiceNumber")
             details["fee_invoice_id"] = fee.get("invoiceId")
-        self._audit(letter, action, customer_id, details)
+        self._audit(letter, action, customer_id, details, steps)
         return PushResult(ok=True, reference=str(details["attachment"]), details=details)
 
-    def _handover(self, letter: Letter, action: ReminderAction) -> PushResult:
+    def _handover(self, letter: Letter, action: ReminderAction, steps: StepRecorder) -> PushResult:
         customer_id = action.customer_id or _customer_id(
             action, self.client.invoice(action.invoice_id)
         )
         details: Evidence = {"invoice_id": action.invoice_id, "sent_to_customer": False}
-        self._audit(letter, action, customer_id, details)
+        self._audit(letter, action, customer_id, details, steps)
         return PushResult(ok=True, reference=str(details["audit"]), details=details)
 
     def _fee_invoice(
-        self, action: ReminderAction, customer_id: str, paid_to: str | None
+        self, action: ReminderAction, customer_id: str, paid_to: str | None, steps: StepRecorder
     ) -> Evidence:
         def find() -> Evidence | None:
             return self._find_fee_invoice(action, customer_id)
@@ -304,14 +380,13 @@ class FikenPush:
             number = self.client.invoice(new_id)["invoiceNumber"] if new_id else None
             return {"invoiceId": new_id, "invoiceNumber": number}
 
-        return self._once(find(), find, create)
+        return self._step(steps, action, "fee", find, find, create)
 
     def _find_fee_invoice(self, action: ReminderAction, customer_id: str) -> Evidence | None:
-        marker = fee_marker(action.idempotency_key)
         params = {"customerId": customer_id, "issueDateGe": action.planned_on.isoformat()}
         for page in self.client.invoices(params):
             for inv in page:
-                if marker in str(inv.get("invoiceText") or ""):
+                if find_fee_marker(str(inv.get("invoiceText") or ""), action):
                     return {
                         "invoiceId": str(inv["invoiceId"]),
                         "invoiceNumber": inv["invoiceNumber"],
@@ -334,21 +409,26 @@ class FikenPush:
         return self._bank_account_codes[paid_to]
 
     def _audit(
-        self, letter: Letter, action: ReminderAction, customer_id: str | None, details: Evidence
+        self,
+        letter: Letter,
+        action: ReminderAction,
+        customer_id: str | None,
+        details: Evidence,
+        steps: StepRecorder,
     ) -> None:
         key = action.idempotency_key
         if customer_id is None:
             raise ClientError("fiken", f"invoice {action.invoice_id} has no customer to file on")
 
         def find() -> Evidence | None:
-            return find_audit(self.client.contact(customer_id), key)
+            return find_audit(self.client.contact(customer_id), action)
 
         def file() -> Evidence:
             comment = audit_comment(action, self._today(), details)
             self.client.add_contact_attachment(customer_id, audit_name(key), letter.pdf, comment)
             return {"identifier": audit_name(key), "comment": comment}
 
-        details["audit"] = self._once(find(), find, file)["identifier"]
+        details["audit"] = self._step(steps, action, "audit", find, find, file)["identifier"]
 
     def _once(self, found: T | None, find: Callable[[], T | None], act: Callable[[], T]) -> T:
         """``found``, or the result of ``act``; after a retryable failure, look (``find``) for
@@ -370,13 +450,12 @@ class FikenPush:
     # --- reconciliation ---------------------------------------------------------------------
 
     def lookup(self, action: ReminderAction) -> PushResult | None:
-        key = action.idempotency_key
         raw = self.client.invoice(action.invoice_id)
         customer_id = _customer_id(action, raw)
-        audit = find_audit(self.client.contact(customer_id), key) if customer_id else None
+        audit = find_audit(self.client.contact(customer_id), action) if customer_id else None
         have: dict[str, Evidence | None] = {}
         if action.stage is not ActionStage.HANDOVER:
-            attached = find_attachment(raw, key)
+            attached = find_attachment(raw, action)
             have["attachment"] = attached
             have["send"] = (
                 find_dispatch(raw, int(attached["dispatches_before"])) if attached else None

@@ -31,7 +31,12 @@ def create(
         limiter=default_limiter(tenant.requests_per_window, tenant.window_seconds),
         error_message=error_message,
     )
-    return FortnoxProvider(FortnoxClient(http), today=clock.today, finans=tenant.fortnox_finans)
+    return FortnoxProvider(
+        FortnoxClient(http),
+        today=clock.today,
+        finans=tenant.fortnox_finans,
+        tenant_id=tenant.tenant_id,
+    )
 
 
 def sandbox(**kwargs: Any) -> Sandbox:

@@ -24,12 +24,14 @@ from providers.base import (
     MessageChannel,
     PushResult,
     RecordError,
+    StepRecorder,
     map_one,
     map_record,
 )
 from providers.fortnox.client import FortnoxClient, lastmodified
 from providers.fortnox.probe import unreminded
 from providers.fortnox.push import FortnoxPush
+from providers.http import ProviderError
 
 
 class FortnoxProvider:
@@ -41,9 +43,11 @@ class FortnoxProvider:
         *,
         today: Callable[[], date],
         finans: bool = False,
+        tenant_id: str | None = None,
     ) -> None:
         self.client = client
         self._today = today
+        self._account = tenant_id.strip() if tenant_id and tenant_id.strip() else None
         # The tenant has Fortnox Finans and hands its SEK reminders to it (see push.py).
         self._push = FortnoxPush(client, finans=finans, today=lambda: self._today())
 
@@ -102,8 +106,23 @@ class FortnoxProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("SE",), push_routes=self._push.routes())
 
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
-        return self._push.push(letter, channel)
+    @property
+    def account_id(self) -> str:
+        """The Fortnox TenantId: the config's ``tenant_id`` (client credentials), else the
+        company's ``DatabaseNumber`` (``GET /3/companyinformation``, asked once), which is the
+        same number."""
+        if self._account is None:
+            info = self.client.company_information()
+            number = info.get("DatabaseNumber") or info.get("OrganizationNumber")
+            if number in (None, ""):
+                raise ProviderError("fortnox", "companyinformation has no DatabaseNumber")
+            self._account = str(number).strip()
+        return self._account
+
+    def push(
+        self, letter: Letter, channel: MessageChannel | None, steps: StepRecorder | None = None
+    ) -> dict[str, PushResult]:
+        return self._push.push(letter, channel, steps)
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
         return self._push.lookup(action)

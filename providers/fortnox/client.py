@@ -157,6 +157,10 @@ class FortnoxClient:
         path = f"/3/invoices/{quote(number, safe='')}/{document}"
         return self.http.call("GET", path, parse, headers={"Accept": PDF_ACCEPT})
 
+    def company_information(self) -> dict[str, Any]:
+        """``GET /3/companyinformation``: the company the token reaches (``DatabaseNumber``)."""
+        return self._one("/3/companyinformation", "CompanyInformation")
+
     def finans_invoice(self, number: str) -> dict[str, Any] | None:
         """``GET /3/noxfinansinvoices/{n}``: the invoice's Fortnox Finans record, None if it
         has none (404)."""

@@ -13,6 +13,7 @@ a key is replaced in place, never duplicated; the user's own comments are left u
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,13 +37,19 @@ def letter_digest(keys: list[str] | tuple[str, ...]) -> str:
     return hashlib.sha256("+".join(keys).encode("utf-8")).hexdigest()[:10]
 
 
-def find(comments: str | None, key: str) -> Mark | None:
-    """The line ``key`` left in ``comments``, if any."""
+def find(comments: str | None, key: str, legacy: str | None = None) -> Mark | None:
+    """The line ``key`` left in ``comments``, if any; ``legacy``: a pattern of the same
+    action's key in the form kravsync wrote before issue 10 (any tenant name), also evidence."""
     head = f"{PREFIX}{key} "
+    old = re.compile(re.escape(PREFIX) + legacy + " ") if legacy else None
     for line in (comments or "").splitlines():
-        if not line.startswith(head):
+        if line.startswith(head):
+            rest = line[len(head) :]
+        elif old is not None and (found := old.match(line)):
+            rest = line[found.end() :]
+        else:
             continue
-        words = line[len(head) :].split()
+        words = rest.split()
         state = words[0] if words and words[0] in (SENDING, FAILED) else None
         if state is None and len(words) > 1 and words[1] in (SENT, NOTED):
             state = words[1]

@@ -19,6 +19,15 @@ up for an unknown outcome. The one exception is exact: markers of this very lett
 of its invoices mean the crash came before the send (every marker precedes it), so the push
 goes on. A refusal by the mail server, or a failure before the message was handed over, takes
 the markers back, so the action can be tried again.
+
+**Step journal.** Each step is recorded in ``steps`` the moment it is confirmed and never taken
+again: ``printreminder`` (with the print itself, so a retry attaches the same print and Fortnox
+registers no second reminder; recorded as kravsync's own reminder, never a second sender),
+``email`` (the SMTP server took the message: a retry only completes the ``Comments`` lines),
+``finans`` (the hand-over) and ``noted`` (a handover's line).
+
+Keys are ``fortnox:<TenantId>:<invoice>:<stage>:<sequence>``; ``Comments`` lines in the form
+kravsync wrote before (``kravsync:<tenant>:<invoice>:...``, any tenant name) are evidence too.
 """
 
 from __future__ import annotations
@@ -30,7 +39,15 @@ from typing import Any
 from connector.models import ActionStage, Invoice, ReminderAction
 from mappings import fortnox as mapping
 from mappings.fortnox import FORTNOX_FINANS
-from providers.base import Letter, MessageChannel, PushResult
+from providers.base import (
+    Letter,
+    MemorySteps,
+    MessageChannel,
+    PushResult,
+    StepRecord,
+    StepRecorder,
+    legacy_key_pattern,
+)
 from providers.fortnox import comments
 from providers.fortnox.client import FortnoxClient
 from providers.http import ClientError
@@ -59,15 +76,18 @@ class FortnoxPush:
         return (ROUTE_FINANS, ROUTE_EMAIL) if self.finans else (ROUTE_EMAIL,)
 
     # -- push ------------------------------------------------------------------------------
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+    def push(
+        self, letter: Letter, channel: MessageChannel | None, steps: StepRecorder | None = None
+    ) -> dict[str, PushResult]:
         if len(letter.actions) != len(letter.invoices):
             raise ValueError("a letter needs one action per invoice")
         if not letter.actions:
             return {}
+        journal = steps if steps is not None else MemorySteps()
         numbers = [inv.provider_id for inv in letter.invoices]
         raws = {n: self.client.invoice(n) for n in numbers}
         if self.finans and letter.currency == "SEK":
-            return self._finans(letter, raws)
+            return self._finans(letter, raws, journal)
         for n in numbers:
             if mapping.invoice(raws[n]).handled_by == FORTNOX_FINANS:
                 raise refused(
@@ -75,10 +95,12 @@ class FortnoxPush:
                     "kravsync does not act on it"
                 )
         if letter.stage is ActionStage.HANDOVER:
-            return self._note_handover(letter, raws)
-        return self._email(letter, channel, raws)
+            return self._note_handover(letter, raws, journal)
+        return self._email(letter, channel, raws, journal)
 
-    def _finans(self, letter: Letter, raws: dict[str, dict[str, Any]]) -> dict[str, PushResult]:
+    def _finans(
+        self, letter: Letter, raws: dict[str, dict[str, Any]], steps: StepRecorder
+    ) -> dict[str, PushResult]:
         """Each invoice on its own (Finans writes its own letters). A 4xx for one invoice is
         that action's failure; it is raised only when no invoice of the letter went through."""
         method = "EMAIL" if letter.customer is not None and letter.customer.email else "LETTER"
@@ -86,6 +108,10 @@ class FortnoxPush:
         errors: list[ClientError] = []
         for action, invoice in zip(letter.actions, letter.invoices, strict=True):
             n = invoice.provider_id
+            done = steps.get(action.idempotency_key, "finans")
+            if done is not None:
+                results[action.idempotency_key] = _finans_result(n, done.detail)
+                continue
             record = None
             if mapping.invoice(raws[n]).handled_by == FORTNOX_FINANS:
                 record = self.client.finans_invoice(n)  # a repeated push: already handed over
@@ -106,22 +132,32 @@ class FortnoxPush:
                             False, message=str(exc), details={"status": exc.status}
                         )
                         continue
-            results[action.idempotency_key] = _finans_result(n, record)
+            results[action.idempotency_key] = result = _finans_result(n, record)
+            if result.ok:
+                steps.record(
+                    action.idempotency_key,
+                    "finans",
+                    invoice_id=n,
+                    on=self._today(),
+                    detail={k: record.get(k) for k in ("@url", "Service", "Status")},
+                )
         if errors and not any(r.ok for r in results.values()):
             raise errors[0]
         return results
 
     def _note_handover(
-        self, letter: Letter, raws: dict[str, dict[str, Any]]
+        self, letter: Letter, raws: dict[str, dict[str, Any]], steps: StepRecorder
     ) -> dict[str, PushResult]:
         results = {}
         for action, invoice in zip(letter.actions, letter.invoices, strict=True):
             n, key = invoice.provider_id, action.idempotency_key
             text = str(raws[n].get("Comments") or "")
-            mark = comments.find(text, key)
-            if mark is None or mark.state not in (comments.NOTED, comments.SENT):
+            mark = comments.find(text, key, legacy_key_pattern(action))
+            noted = mark is not None and mark.state in (comments.NOTED, comments.SENT)
+            if not noted and steps.get(key, "noted") is None:
                 line = comments.noted(action, self._today())
                 self._comments(invoice, _put(text, key, line))
+                steps.record(key, "noted", invoice_id=n, on=self._today())
             results[key] = PushResult(
                 True,
                 reference=f"/3/invoices/{n}",
@@ -131,7 +167,11 @@ class FortnoxPush:
         return results
 
     def _email(
-        self, letter: Letter, channel: MessageChannel | None, raws: dict[str, dict[str, Any]]
+        self,
+        letter: Letter,
+        channel: MessageChannel | None,
+        raws: dict[str, dict[str, Any]],
+        steps: StepRecorder,
     ) -> dict[str, PushResult]:
         digest = comments.letter_digest(tuple(a.idempotency_key for a in letter.actions))
         text = {
@@ -139,9 +179,15 @@ class FortnoxPush:
             for inv in letter.invoices
         }
         marks = {
-            a.idempotency_key: comments.find(text[inv.provider_id], a.idempotency_key)
+            a.idempotency_key: comments.find(
+                text[inv.provider_id], a.idempotency_key, legacy_key_pattern(a)
+            )
             for a, inv in zip(letter.actions, letter.invoices, strict=True)
         }
+        emailed = [steps.get(a.idempotency_key, "email") for a in letter.actions]
+        if any(e is not None for e in emailed):
+            # The server took this letter (step journal): only the records are completed.
+            return self._confirm(letter, text, digest, next(e for e in emailed if e), steps)
         live = {k: m for k, m in marks.items() if m is not None and m.state != comments.FAILED}
         own_partial = len(live) < len(marks) and all(
             m.letter == digest and m.state == comments.SENDING for m in live.values()
@@ -156,11 +202,11 @@ class FortnoxPush:
             who = letter.customer.number if letter.customer is not None else "?"
             raise refused(f"customer {who} has no invoice e-mail address")
         attachments = [(letter.filename, letter.pdf, PDF)]
-        for invoice in letter.invoices:
+        for action, invoice in zip(letter.actions, letter.invoices, strict=True):
             n = invoice.provider_id
             if letter.stage in PRINTREMINDER_STAGES:
                 attachments.append(
-                    (f"paminnelse-{n}.pdf", self.client.invoice_pdf(n, "printreminder"), PDF)
+                    (f"paminnelse-{n}.pdf", self._print_reminder(action, n, steps), PDF)
                 )
             attachments.append((f"faktura-{n}.pdf", self.client.invoice_pdf(n, "preview"), PDF))
 
@@ -183,17 +229,60 @@ class FortnoxPush:
             if getattr(exc, "permanent", False) or not getattr(exc, "maybe_delivered", True):
                 self._take_back(letter, text, digest, permanent=getattr(exc, "permanent", False))
             raise
-        for action, invoice in zip(letter.actions, letter.invoices, strict=True):
-            n = invoice.provider_id
-            line = comments.sent(action, today, digest)
-            text[n] = self._comments(invoice, _put(text[n], action.idempotency_key, line))
         names = [name for name, _content, _mime in attachments]
+        detail = {"message_id": accepted, "to": to, "attachments": names}
+        for action, invoice in zip(letter.actions, letter.invoices, strict=True):
+            steps.record(
+                action.idempotency_key,
+                "email",
+                invoice_id=invoice.provider_id,
+                on=today,
+                detail=detail,
+            )
+        record = steps.get(letter.actions[0].idempotency_key, "email")
+        assert record is not None
+        return self._confirm(letter, text, digest, record, steps)
+
+    def _print_reminder(self, action: ReminderAction, number: str, steps: StepRecorder) -> bytes:
+        """Fortnox's reminder print, once per action: ``printreminder`` registers a reminder at
+        Fortnox, so a retry reuses the recorded print instead of registering another."""
+        done = steps.get(action.idempotency_key, "printreminder")
+        if done is not None and done.blob is not None:
+            return done.blob
+        pdf = self.client.invoice_pdf(number, "printreminder")
+        steps.record(
+            action.idempotency_key,
+            "printreminder",
+            invoice_id=number,
+            on=self._today(),
+            blob=pdf,
+            own_reminder=True,
+        )
+        return pdf
+
+    def _confirm(
+        self,
+        letter: Letter,
+        text: dict[str, str],
+        digest: str,
+        emailed: StepRecord,
+        steps: StepRecorder,
+    ) -> dict[str, PushResult]:
+        """The e-mail went out (``emailed``): each invoice's line rewritten as ``sent``."""
+        on = emailed.on
+        for action, invoice in zip(letter.actions, letter.invoices, strict=True):
+            n, key = invoice.provider_id, action.idempotency_key
+            mark = comments.find(text[n], key)
+            if mark is None or mark.state != comments.SENT:
+                line = comments.sent(action, on, digest)
+                text[n] = self._comments(invoice, _put(text[n], key, line))
+        detail = emailed.detail
         return {
             a.idempotency_key: PushResult(
                 True,
-                reference=accepted,
-                message=f"e-mailed to {to}",
-                details={"route": ROUTE_EMAIL, "attachments": names},
+                reference=str(detail.get("message_id") or ""),
+                message=f"e-mailed to {detail.get('to')}",
+                details={"route": ROUTE_EMAIL, "attachments": detail.get("attachments", [])},
             )
             for a in letter.actions
         }
@@ -265,7 +354,8 @@ class FortnoxPush:
                 return None
             raise
         n = action.invoice_id
-        mark = comments.find(str(raw.get("Comments") or ""), action.idempotency_key)
+        comment = str(raw.get("Comments") or "")
+        mark = comments.find(comment, action.idempotency_key, legacy_key_pattern(action))
         if mark is not None and mark.state in (comments.SENT, comments.NOTED):
             return PushResult(True, reference=f"/3/invoices/{n}", message=mark.state)
         if mark is not None and mark.state == comments.SENDING:

@@ -64,6 +64,7 @@ def create(
         today=clock.today,
         dispatch_type=tenant.dispatch_type or DEFAULT_DISPATCH,
         country=tenant.country,
+        company=company_id(tenant),
     )
 
 

@@ -25,7 +25,16 @@ from typing import Any
 from connector.clock import NORDIC
 from connector.models import Customer, Invoice, ReminderAction
 from mappings import tripletex as mapping
-from providers.base import Capabilities, Letter, MessageChannel, PushResult, RecordError, map_record
+from providers.base import (
+    Capabilities,
+    Letter,
+    MessageChannel,
+    PushResult,
+    RecordError,
+    StepRecorder,
+    map_record,
+)
+from providers.http import ProviderError
 from providers.tripletex.client import INVOICE_EPOCH, TripletexClient
 from providers.tripletex.push import DEFAULT_DISPATCH, ROUTE, TripletexPush
 
@@ -52,9 +61,11 @@ class TripletexProvider:
         today: Callable[[], date],
         dispatch_type: str = DEFAULT_DISPATCH,
         country: str = "NO",
+        company: str = "0",
     ) -> None:
         self.client = client
         self._today = today
+        self._account = company if company not in ("", "0") else None
         self._push = TripletexPush(
             client, today=lambda: self._today(), dispatch_type=dispatch_type, country=country
         )
@@ -104,10 +115,23 @@ class TripletexProvider:
     def capabilities(self) -> Capabilities:
         return Capabilities(countries=("NO",), push_routes=(ROUTE,), invoice_changes_since=False)
 
-    def push(self, letter: Letter, channel: MessageChannel | None) -> dict[str, PushResult]:
+    @property
+    def account_id(self) -> str:
+        """The Tripletex company id: the config's ``company``, or for ``0`` (the login's own
+        company) ``companyId`` from ``whoAmI`` (asked once)."""
+        if self._account is None:
+            found = self.client.who_am_i().get("companyId")
+            if isinstance(found, bool) or not isinstance(found, int | str) or not str(found):
+                raise ProviderError("tripletex", "whoAmI has no companyId")
+            self._account = str(found)
+        return self._account
+
+    def push(
+        self, letter: Letter, channel: MessageChannel | None, steps: StepRecorder | None = None
+    ) -> dict[str, PushResult]:
         """Tripletex writes and sends each reminder itself: ``channel`` and the letter's PDF are
         unused."""
-        return self._push.push(letter)
+        return self._push.push(letter, steps)
 
     def lookup_action(self, action: ReminderAction) -> PushResult | None:
         return self._push.lookup(action)

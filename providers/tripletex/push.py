@@ -26,7 +26,9 @@ cannot be put on a Tripletex reminder: a plan with one is refused (set
 **At most once.** The evidence of a push is the invoice's reminder list (``GET
 /reminder?invoiceId=``): a reminder of the action's type dated on or after its planned day. Every
 push looks for it first, so a push repeated after a crash or a lost answer creates nothing twice;
-``lookup_action`` is the same look-up.
+``lookup_action`` is the same look-up. A reminder Tripletex confirmed is recorded in the step
+journal (``reminder``, kravsync's own reminder dated on the planned day) and never asked for
+again, even when the reminder list does not show it yet.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from typing import Any
 from connector.models import ActionStage, Invoice, ReminderAction
 from connector.policy.rules import CountryRules, rules_for
 from mappings.tripletex import reminder_on
-from providers.base import Letter, PushResult
+from providers.base import Letter, MemorySteps, PushResult, StepRecorder
 from providers.http import ClientError, ProviderError
 from providers.tripletex.client import TripletexClient
 
@@ -217,16 +219,17 @@ class TripletexPush:
         return self._terms
 
     # -- push ------------------------------------------------------------------------------
-    def push(self, letter: Letter) -> dict[str, PushResult]:
+    def push(self, letter: Letter, steps: StepRecorder | None = None) -> dict[str, PushResult]:
         """One ``:createReminder`` per invoice of the letter (Tripletex writes its own letter).
         A refusal of one invoice is that action's failure; raised only when none went out."""
         if len(letter.actions) != len(letter.invoices):
             raise ValueError("a letter needs one action per invoice")
+        journal = steps if steps is not None else MemorySteps()
         results: dict[str, PushResult] = {}
         refusals: list[ClientError] = []
         for action, invoice in zip(letter.actions, letter.invoices, strict=True):
             try:
-                results[action.idempotency_key] = self._one(action, invoice)
+                results[action.idempotency_key] = self._recorded(action, invoice, journal)
             except ClientError as exc:
                 refusals.append(exc)
                 results[action.idempotency_key] = PushResult(
@@ -235,6 +238,29 @@ class TripletexPush:
         if refusals and not any(r.ok for r in results.values()):
             raise refusals[0]
         return results
+
+    def _recorded(
+        self, action: ReminderAction, invoice: Invoice, steps: StepRecorder
+    ) -> PushResult:
+        """``_one``, unless the step journal already holds the reminder; recorded once made."""
+        done = steps.get(action.idempotency_key, "reminder")
+        if done is not None:
+            return PushResult(
+                True,
+                reference=f"/reminder/{done.detail.get('reminder_id')}",
+                message="already created (step journal)",
+                details=dict(done.detail),
+            )
+        result = self._one(action, invoice)
+        steps.record(
+            action.idempotency_key,
+            "reminder",
+            invoice_id=action.invoice_id,
+            on=action.planned_on,
+            detail=dict(result.details),
+            own_reminder=True,
+        )
+        return result
 
     def _one(self, action: ReminderAction, invoice: Invoice) -> PushResult:
         request = request_for(action)

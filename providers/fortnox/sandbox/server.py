@@ -538,6 +538,14 @@ class FortnoxSandbox:
         return 200, result, fault.headers if fault else {}
 
     def _get(self, resource: str, rest: list[str], query: dict[str, str]) -> dict[str, Any]:
+        if resource == "companyinformation" and not rest:
+            return {
+                "CompanyInformation": {
+                    "CompanyName": "Sandbox AB",
+                    "DatabaseNumber": int(self.tenant_id) if self.tenant_id.isdigit() else 0,
+                    "OrganizationNumber": "556000-0001",
+                }
+            }
         if resource not in ("invoices", "customers"):
             raise _Reply(404, error_body(f"Unknown resource {resource}", 2000404))
         if rest:
