@@ -335,3 +335,24 @@ def test_two_processes_on_one_rate_limited_credential_get_no_429(tmp_path: Path)
     assert codes == [0, 0]
     assert requests > 40  # together well over the sandbox's 10 per 2 s
     assert limited == 0
+
+
+def test_a_daemon_skips_a_held_tenant_without_calling_it_failed(tmp_path: Path) -> None:
+    from connector.config import Config, TenantConfig
+    from connector.daemon import Daemon
+
+    clock = Clock.starting_at(TODAY)
+    path = str(tmp_path / "d.db")
+    other = SqliteStore(path, clock)
+    assert other.take_lease("fjord", 600)[0] == 1
+    config = Config(
+        tenants=[TenantConfig(name="fjord", provider="fiken", country="NO", company="fjord")]
+    )
+    daemon = Daemon(config, SqliteStore(path, clock), clock=clock)
+    daemon.submit(config.tenants[0])
+    daemon.shutdown()
+    code, document = daemon.health_document()
+    assert code == 200
+    assert document["tenants"]["fjord"]["last_ok"] is None
+    assert document["tenants"]["fjord"]["running"] is False
+    assert SqliteStore(path, clock).last_run("fjord") is None  # nothing was run or written
