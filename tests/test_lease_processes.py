@@ -356,3 +356,26 @@ def test_a_daemon_skips_a_held_tenant_without_calling_it_failed(tmp_path: Path) 
     assert document["tenants"]["fjord"]["last_ok"] is None
     assert document["tenants"]["fjord"]["running"] is False
     assert SqliteStore(path, clock).last_run("fjord") is None  # nothing was run or written
+
+
+def test_two_processes_creating_one_new_store_file_both_open_it(tmp_path: Path) -> None:
+    """The file appears between one process's "does it exist" and its exclusive create (seen
+    once in 20 benchmark runs as exit 2): it opens the other's file instead of failing."""
+    from unittest import mock
+
+    from connector.files import prepare_store_file
+
+    path = tmp_path / "s.db"
+    real_exists = Path.exists
+    raced: list[Path] = []
+
+    def exists(self: Path) -> bool:
+        if self == path and not raced:
+            raced.append(self)
+            path.write_bytes(b"")  # the other process wins the race
+            return False
+        return real_exists(self)
+
+    with mock.patch.object(Path, "exists", exists):
+        assert prepare_store_file(path) == path
+    assert raced

@@ -1,7 +1,7 @@
 """Request budgets shared by every process on a provider credential (``rate_budget``).
 
-A mixin over :class:`connector.store.sqlite.SqliteStore`. One row per request start: a sliding
-window of starts per key, and the ones not yet ended (in flight). Each check-and-take is one
+A mixin over :class:`connector.store.sqlite.SqliteStore`. One row per request: in flight until
+it ends, then counted in the sliding window for ``period`` more seconds. Each check-and-take is one
 ``BEGIN IMMEDIATE`` transaction, so two processes never both take the last place. Times are host
 time (seconds since the epoch), shared by the processes on this host.
 """
@@ -29,32 +29,32 @@ class BudgetMixin:
     def budget_take(
         self, key: str, max_calls: int, period: float, max_concurrent: int | None
     ) -> tuple[int | None, float]:
-        """Take a place for one request start: ``(id, 0)``, or ``(None, seconds to wait)``."""
+        """Take a place for one request start: ``(id, 0)``, or ``(None, seconds to wait)``.
+
+        A request holds its place from its start until ``period`` after it *ended*: the server
+        saw it somewhere in between, so any ``max_calls + 1`` requests reach the server at least
+        ``period`` apart however late each one was sent or handled (a process paused on a busy
+        host included)."""
         now = host_time()
         with self.transaction(immediate=True) as tx:
             tx.execute(
-                "DELETE FROM rate_budget WHERE key=? AND started_at < ? "
-                "AND (ended_at IS NOT NULL OR started_at < ?)",
+                "DELETE FROM rate_budget WHERE key=? AND (ended_at < ? OR started_at < ?)",
                 (key, now - period, now - STALE_SECONDS),
             )
-            starts = [
+            ends = [
                 r[0]
                 for r in tx.execute(
-                    "SELECT started_at FROM rate_budget WHERE key=? AND started_at >= ? "
-                    "ORDER BY started_at",
-                    (key, now - period),
+                    "SELECT ended_at FROM rate_budget WHERE key=? "
+                    "ORDER BY ended_at IS NULL, ended_at",
+                    (key,),
                 )
             ]
-            if len(starts) >= max_calls:
-                return None, max(starts[len(starts) - max_calls] + period - now, 0.001)
-            if max_concurrent:
-                busy = tx.execute(
-                    "SELECT COUNT(*) FROM rate_budget WHERE key=? AND ended_at IS NULL "
-                    "AND started_at >= ?",
-                    (key, now - STALE_SECONDS),
-                ).fetchone()[0]
-                if busy >= max_concurrent:
-                    return None, 0.01
+            in_flight = sum(end is None for end in ends)
+            if len(ends) >= max_calls:
+                frees = ends[len(ends) - max_calls]  # the place that must end first
+                return None, 0.01 if frees is None else max(frees + period - now, 0.001)
+            if max_concurrent and in_flight >= max_concurrent:
+                return None, 0.01
             cur = tx.execute(
                 "INSERT INTO rate_budget (key, started_at, holder) VALUES (?, ?, ?)",
                 (key, now, self._holder),
