@@ -1,5 +1,6 @@
 """The `kravsync` command line (DESIGN.md §3). Exit codes: 0 ok, 1 a tenant failed, 2 usage/config,
-3 (sync) actions failed or stuck pending."""
+3 (sync) actions failed or stuck pending, 75 a tenant held by another kravsync process
+(EX_TEMPFAIL: try again later). The first that applies wins, in that order."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from connector.cycle import CycleResult
 from connector.cycle.plan import plan_tenant
 from connector.files import FileError, write_private
 from connector.interaction import NoTerminal, Terminal
+from connector.lease import LeaseBusy, LeaseLost, TenantLease
 from connector.models import Note, NoteKind
 from connector.policy import PolicyError
 from connector.render.progress import progress_for
@@ -33,11 +35,12 @@ from connector.render.views import plan_json, plan_table, report_data, tenant_no
 from connector.runtime import run_tenant, setup_logging
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
-from connector.store import StoreError, open_store
+from connector.store import Store, StoreBusy, StoreError, open_store
 from providers.base import get_factory
 from providers.http import ProviderError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ACTIONS = 0, 1, 2, 3
+EXIT_HELD = 75  # EX_TEMPFAIL: another kravsync process holds the tenant's lease
 
 
 class UsageError(Exception):
@@ -49,6 +52,27 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"not a number of seconds (0 to 86400): {value!r}")
+    return seconds
+
+
+def _wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="wait up to S seconds for a tenant another kravsync process is working "
+        f"(default 0: say who holds it and exit {EXIT_HELD})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read every missing detail record now (no per-cycle budget; Fortnox first sync)",
     )
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
+    _wait_option(p)
 
     p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
     p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
@@ -130,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--text", required=True)
     p.add_argument("--today", type=_date, help="date the note this day (YYYY-MM-DD)")
+    _wait_option(p)
     p.add_argument("--author", help="who talked to the customer (default: your login name)")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--promise-date", type=_date, help="customer promised to pay by this date")
@@ -205,7 +231,7 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     if not tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
     store = open_store(config.store_url(), clock)
-    failed = alarming = 0
+    failed = alarming = held = 0
     for tenant in tenants:
         progress = progress_for(tenant.name)
 
@@ -222,9 +248,15 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
                 dry_run=args.dry_run,
                 full=args.full,
                 planned=planned,
+                lease_seconds=config.store.lease_seconds,
+                lease_wait=args.wait,
             )
         finally:
             progress.finish()
+        if result.held:
+            print(f"kravsync: {_line(result.sync.error)}", file=sys.stderr)
+            held += 1
+            continue
         print(_line(result.summary()))
         skipped = result.sync.skipped
         for item in skipped[:20]:
@@ -240,7 +272,7 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         alarming += counts.alarming
     if failed:
         return EXIT_FAILED
-    return EXIT_ACTIONS if alarming else EXIT_OK
+    return EXIT_ACTIONS if alarming else EXIT_HELD if held else EXIT_OK
 
 
 def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -394,6 +426,15 @@ def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 def cmd_note(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenant = config.tenant(args.tenant)
     store = open_store(config.store_url(), clock)
+    try:
+        with TenantLease(store, tenant.name, ttl=config.store.lease_seconds, wait=args.wait):
+            return _note(args, tenant, store, clock)
+    except LeaseBusy as exc:
+        print(f"kravsync: {_line(exc)}", file=sys.stderr)
+        return EXIT_HELD
+
+
+def _note(args: argparse.Namespace, tenant: TenantConfig, store: Store, clock: Clock) -> int:
     invoice_id = customer_id = None
     if args.customer:
         customer = store.find_customer(tenant.name, args.ref)
@@ -551,7 +592,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError, FileError) as exc:
         print(f"kravsync: {_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (CredentialError, ProviderError) as exc:
+    except (CredentialError, ProviderError, StoreBusy, LeaseLost) as exc:
         print(f"kravsync: {_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

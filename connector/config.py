@@ -113,6 +113,9 @@ class ConfigError(Exception):
 class StoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = "sqlite:///kravsync.db"
+    # a tenant's lease: renewed every third of this while held; a dead holder's is taken over
+    # after it (at once when the holder was a process on this host that no longer runs)
+    lease_seconds: float = Field(default=300.0, ge=1.0, le=24 * 3600.0)
 
     @field_validator("url")
     @classmethod

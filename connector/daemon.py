@@ -2,8 +2,9 @@
 
 - Tenants run in parallel on a small thread pool; each tenant's client keeps its provider's
   rate limit, and one failing tenant never stops the others.
-- A tenant is worked by one process at a time (a lease in the store, renewed while a cycle runs
-  and expiring if its holder dies), so two daemons on one store never double-work a tenant.
+- A tenant is worked by one process at a time (a lease in the store, ``connector/lease.py``,
+  renewed while a cycle runs and expiring if its holder dies), so two daemons, or a daemon and a
+  ``kravsync sync``, never double-work a tenant; a cycle that finds the tenant held is skipped.
 - SIGTERM/SIGINT: no new cycles start; running cycles finish the letter in flight (the push
   engine checks the stop flag between letters, the pull between batches), then the process exits 0.
 - Optional ``/healthz`` on 127.0.0.1: the last cycle of every tenant, its failures and its
@@ -128,8 +129,12 @@ class Daemon:
                 self.store,
                 clock=self.clock,
                 stop=self.stop,
-                lease_seconds=max(300.0, tenant.interval_minutes * 60 / 2),
+                lease_seconds=self.config.store.lease_seconds,
             )
+            if result.held:  # another process works this tenant now: not a failure of ours
+                log.info("%s; skipped this cycle", result.sync.error)
+                health.running = False
+                return
             ok, error = result.ok, result.sync.error
             log.info("cycle %s", result.summary())
             counts = action_counts(self.store, tenant, self.clock)

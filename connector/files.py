@@ -77,7 +77,10 @@ def prepare_store_file(path: str | os.PathLike[str]) -> Path:
             _tighten(where)
             return where
         private_dir(where.parent)
-        fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        except FileExistsError:  # another kravsync process created it just now
+            return prepare_store_file(path)
         os.close(fd)
         os.chmod(where, FILE_MODE)
     except FileError:

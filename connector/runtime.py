@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sys
@@ -10,12 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from connector.budget import StoreBudget, budget_key
 from connector.channels.email import ChannelError, SmtpChannel, password_for
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.cycle import CycleResult, run_cycle
 from connector.cycle.pull import SyncResult, auth_failure, internal_error
 from connector.cycle.validate import postcode_register
+from connector.lease import LeaseBusy, LeaseLost, TenantLease
 from connector.render.progress import LogProgress, Progress
 from connector.scrub import ScrubFilter, one_line, safe_message
 from connector.secrets import CredentialError, CredentialStore, credentials_for
@@ -30,8 +33,11 @@ def build_provider(
 ) -> Provider:
     factory = get_factory(tenant.provider)
     creds = credentials or credentials_for(tenant.credentials)
+    extra: dict[str, Any] = {}
+    if "budget" in inspect.signature(factory.create).parameters:  # a third party's may not
+        extra["budget"] = StoreBudget(store, budget_key(tenant))
     return factory.create(
-        tenant, creds, lock=lambda name: store.advisory_lock(name), clock=clock
+        tenant, creds, lock=lambda name: store.advisory_lock(name), clock=clock, **extra
     )
 
 
@@ -71,6 +77,22 @@ def _crashed(tenant: TenantConfig, store: Store, before: int | None, exc: Except
         return CycleResult(sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message)))
 
 
+def _lease_lost(
+    tenant: TenantConfig, store: Store, before: int | None, exc: LeaseLost
+) -> CycleResult:
+    """Another process took the lease over mid-cycle: this run fails in one line; the new
+    holder reconciles whatever was in flight here."""
+    message = tenant_line(tenant.name, str(exc))
+    logging.getLogger("kravsync.lease").error("%s", message)
+    run = store.last_run(tenant.name)
+    run_id = run.id if run is not None and run.id != before else None
+    if run_id is not None:
+        store.fail_run(run_id, message)
+    return CycleResult(
+        sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message), run_id=run_id)
+    )
+
+
 def _last_run_id(store: Store, tenant: str) -> int | None:
     try:
         run = store.last_run(tenant)
@@ -91,6 +113,7 @@ def run_tenant(
     channel: MessageChannel | None = None,
     stop: threading.Event | None = None,
     lease_seconds: float = 300.0,
+    lease_wait: float = 0.0,
     full: bool = False,
     planned: Callable[[CycleResult], None] | None = None,
 ) -> CycleResult:
@@ -99,7 +122,58 @@ def run_tenant(
     Pushes only when the tenant has ``push = true`` and this is not a dry run. ``channel``
     overrides the tenant's own e-mail channel (the demo's outbox). ``progress``: how phases are
     shown (default: one log line per phase, as the daemon wants). ``full``: read every missing
-    detail now (``sync --full``); ``planned`` is told when the plan stands, before the backfill."""
+    detail now (``sync --full``); ``planned`` is told when the plan stands, before the backfill.
+
+    The whole cycle holds the tenant's lease (``lease_seconds``, renewed while it runs; waiting
+    up to ``lease_wait`` seconds for another holder): a tenant another process holds is a
+    ``held`` result naming the holder, and a lease lost mid-cycle fails the run in one line."""
+    try:
+        lease = TenantLease(store, tenant.name, ttl=lease_seconds, wait=lease_wait)
+        lease.__enter__()
+    except LeaseBusy as exc:
+        return CycleResult(
+            sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(str(exc))),
+            held=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - the store is failing: one line, never a raise
+        return CycleResult(
+            sync=SyncResult(tenant=tenant.name, ok=False, error=internal_error(tenant.name, exc))
+        )
+    try:
+        return _leased_cycle(
+            tenant,
+            store,
+            clock=clock,
+            credentials=credentials,
+            progress=progress,
+            postcodes=postcodes,
+            dry_run=dry_run,
+            channel=channel,
+            stop=stop,
+            full=full,
+            planned=planned,
+        )
+    finally:
+        try:
+            lease.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - an unreleased lease expires by itself
+            logging.getLogger("kravsync.lease").warning("%s: lease not released", tenant.name)
+
+
+def _leased_cycle(
+    tenant: TenantConfig,
+    store: Store,
+    *,
+    clock: Clock,
+    credentials: CredentialStore | None,
+    progress: Progress | None,
+    postcodes: Callable[[TenantConfig], PostcodeRegister | None],
+    dry_run: bool,
+    channel: MessageChannel | None,
+    stop: threading.Event | None,
+    full: bool,
+    planned: Callable[[CycleResult], None] | None,
+) -> CycleResult:
     push = tenant.push and not dry_run
     before = _last_run_id(store, tenant.name)
     try:
@@ -126,6 +200,8 @@ def run_tenant(
             full=full,
             planned=planned,
         )
+    except LeaseLost as exc:
+        return _lease_lost(tenant, store, before, exc)
     except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
         return _crashed(tenant, store, before, exc)
     finally:

@@ -364,9 +364,10 @@ class ProviderFactory:
     name: str
     countries: tuple[str, ...]
     # create(tenant: TenantConfig, credentials: CredentialStore, *, clock: Clock,
-    #        lock: LockFactory | None = None):
+    #        lock: LockFactory | None = None, budget: RateBudget | None = None):
     # ``clock`` is the command's clock (connector.clock); ``lock(name)`` is a context manager
-    # shared by every process on the store (token refresh).
+    # shared by every process on the store (token refresh); ``budget`` (providers.http), when
+    # the factory takes it, is the request budget every process on the credential shares.
     create: Callable[..., Provider]
     sandbox: Callable[..., Sandbox]
     # Keys of a tenant's config that this provider requires (e.g. Fiken's company slug).

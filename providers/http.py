@@ -344,12 +344,27 @@ class NoAuth:
         return False
 
 
+class RateBudget(Protocol):
+    """A request budget shared beyond this process: every process whose requests count against
+    the same provider credential. The domain injects one (``connector/budget.py`` keeps it in
+    the state store); the provider only asks it.
+
+    ``acquire`` blocks until one more request may start without more than ``max_calls`` starts
+    in any ``period`` seconds or ``max_concurrent`` in flight, across every process, and returns
+    a token for ``release`` once the request is over."""
+
+    def acquire(self, max_calls: int, period: float, max_concurrent: int | None) -> object: ...
+
+    def release(self, token: object) -> None: ...
+
+
 class RateLimiter:
     """At most ``max_calls`` request starts per sliding ``period`` and ``max_concurrent`` in flight.
 
     Shared by all threads using one tenant's client. ``margin`` widens the window a little so
     that network jitter between our clock and the server's arrival times never tips a compliant
-    client over the server's limit.
+    client over the server's limit. With a ``budget`` (:class:`RateBudget`) the same limits hold
+    across every process that shares the credential, too.
     """
 
     def __init__(
@@ -371,6 +386,8 @@ class RateLimiter:
         self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
         self._clock = clock
         self._sleep = sleep
+        self.max_concurrent = max_concurrent
+        self.budget: RateBudget | None = None
 
     def _wait_for_window(self) -> None:
         while True:
@@ -390,7 +407,17 @@ class RateLimiter:
             self._slots.acquire()
         try:
             self._wait_for_window()
-            yield
+            budget = self.budget
+            token = (
+                budget.acquire(self.max_calls, self.period, self.max_concurrent)
+                if budget is not None
+                else None
+            )
+            try:
+                yield
+            finally:
+                if budget is not None:
+                    budget.release(token)
         finally:
             if self._slots is not None:
                 self._slots.release()

@@ -41,6 +41,7 @@ class CycleResult:
     decisions: list[Decision] = field(default_factory=list)
     pushed: PushReport | None = None
     details: list[DetailResult] = field(default_factory=list)
+    held: bool = False  # another process holds the tenant's lease: nothing was done
 
     @property
     def ok(self) -> bool:

@@ -10,7 +10,8 @@ import sqlite3
 
 from connector.clock import Clock
 from connector.files import FileError
-from connector.store.sqlite import LockTimeout, RunRecord, SqliteStore, TenantStatus
+from connector.store.leases import LeaseHolder, LeaseLost
+from connector.store.sqlite import LockTimeout, RunRecord, SqliteStore, StoreBusy, TenantStatus
 
 Store = SqliteStore
 
@@ -47,4 +48,14 @@ def _open_sqlite(path: str, clock: Clock) -> Store:
         raise StoreError(f"store.url: cannot open {path}: {exc}") from None
 
 
-__all__ = ["LockTimeout", "RunRecord", "Store", "StoreError", "TenantStatus", "open_store"]
+__all__ = [
+    "LeaseHolder",
+    "LeaseLost",
+    "LockTimeout",
+    "RunRecord",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "TenantStatus",
+    "open_store",
+]

@@ -38,7 +38,7 @@ class MalformedMixin:
     if TYPE_CHECKING:
 
         def transaction(
-            self, immediate: bool = False
+            self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
         def _conn(self) -> sqlite3.Connection: ...

@@ -211,6 +211,30 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        7,
+        "tenant leases with holder and generation; request budgets shared per credential",
+        """
+        CREATE TABLE leases (
+            tenant TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            since REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            generation INTEGER NOT NULL
+        );
+        CREATE TABLE rate_budget (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            holder TEXT NOT NULL
+        );
+        CREATE INDEX rate_budget_key ON rate_budget (key, started_at);
+        DELETE FROM locks WHERE name LIKE 'tenant:%'
+        """,
+    ),
+    (
         8,
         "the step journal; keys on the provider account (re-keyed when the provider is built)",
         """

@@ -16,7 +16,7 @@ class RatesMixin:
     if TYPE_CHECKING:
 
         def transaction(
-            self, immediate: bool = False
+            self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
         def _conn(self) -> sqlite3.Connection: ...

@@ -95,12 +95,20 @@ class RecordsMixin:
     if TYPE_CHECKING:
 
         def transaction(
-            self, immediate: bool = False
+            self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
         def _conn(self) -> sqlite3.Connection: ...
 
         def _stamp(self) -> str: ...
+
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
+
+    def _fence_key(self, conn: sqlite3.Connection, key: str) -> None:
+        """The lease fence for the tenant of the journalled action ``key``."""
+        row = conn.execute("SELECT tenant FROM actions WHERE key=?", (key,)).fetchone()
+        if row is not None:
+            self._fence(conn, row["tenant"])
 
     # -- findings -----------------------------------------------------------------------------
     def replace_findings(
@@ -110,7 +118,7 @@ class RecordsMixin:
         those on the customers in ``keep`` (not checked this time)."""
         now = self._stamp()
         current = {(_subject(f), f.code, f.field): f for f in findings}
-        with self.transaction() as tx:
+        with self.transaction(immediate=True) as tx:  # reads, then writes: take the lock first
             open_keys = {
                 (r["subject"], r["code"], r["field"])
                 for r in tx.execute(
@@ -189,6 +197,7 @@ class RecordsMixin:
         journalled (in any state): the caller must not push it."""
         now = self._stamp()
         with self.transaction(immediate=True) as tx:
+            self._fence(tx, action.tenant)
             try:
                 tx.execute(
                     "INSERT INTO actions (key, tenant, invoice_id, invoice_number, customer_id, "
@@ -222,6 +231,7 @@ class RecordsMixin:
     def journal_retry(self, key: str, max_attempts: int) -> bool:
         """Move a failed action back to pending for another try (bounded); True when moved."""
         with self.transaction(immediate=True) as tx:
+            self._fence_key(tx, key)
             cur = tx.execute(
                 "UPDATE actions SET state='pending', attempts=attempts+1, updated_at=? "
                 "WHERE key=? AND state='failed' AND attempts < ?",
@@ -264,7 +274,8 @@ class RecordsMixin:
         reference: str | None = None,
         message: str | None = None,
     ) -> None:
-        with self.transaction() as tx:
+        with self.transaction(immediate=True) as tx:
+            self._fence_key(tx, key)
             tx.execute(
                 "UPDATE actions SET state=?, sent_on=COALESCE(?, sent_on), reference=?, message=?, "
                 "updated_at=? WHERE key=?",
@@ -331,7 +342,8 @@ class RecordsMixin:
 
     # -- notes and holds ------------------------------------------------------------------------
     def add_note(self, note: Note) -> int:
-        with self.transaction() as tx:
+        with self.transaction(immediate=True) as tx:
+            self._fence(tx, note.tenant)
             cur = tx.execute(
                 "INSERT INTO notes (tenant, invoice_id, customer_id, kind, text, author, created_at, "
                 "until, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -354,7 +366,8 @@ class RecordsMixin:
     ) -> int:
         """Resolve every open hold (dispute, plan, do-not-remind, promise) on the invoice or
         customer; contacts stay as they are."""
-        with self.transaction() as tx:
+        with self.transaction(immediate=True) as tx:
+            self._fence(tx, tenant)
             cur = tx.execute(
                 "UPDATE notes SET resolved_at=? WHERE tenant=? AND resolved_at IS NULL AND kind != ? "
                 "AND ((? IS NOT NULL AND invoice_id=?) OR (? IS NOT NULL AND customer_id=? AND invoice_id IS NULL))",

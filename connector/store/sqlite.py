@@ -23,7 +23,9 @@ from connector.files import prepare_store_file
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.privacy import masked
 from connector.scrub import safe_message
+from connector.store.budget import BudgetMixin
 from connector.store.details import DetailsMixin
+from connector.store.leases import LeasesMixin, holder_is_dead
 from connector.store.malformed import MalformedMixin
 from connector.store.migrations import MIGRATIONS
 from connector.store.rates import RatesMixin
@@ -33,8 +35,15 @@ from connector.store.steps import StepsMixin
 M = TypeVar("M", bound=BaseModel)
 
 
+BUSY_SECONDS = 120.0  # how long a write waits for another process's write, in all
+
+
 class LockTimeout(Exception):
     """An advisory lock could not be taken in time."""
+
+
+class StoreBusy(Exception):
+    """Another process kept the store's write lock longer than ``BUSY_SECONDS``."""
 
 
 @dataclass(frozen=True)
@@ -62,29 +71,13 @@ class TenantStatus:
     last_run: RunRecord | None
 
 
-def holder_is_dead(holder: str) -> bool:
-    """Whether a lock holder ("host:pid:...") is a process on this host that no longer runs.
-
-    Lets a crashed process's locks and leases be taken over at once on the same host instead of
-    after their expiry; holders on other hosts are only ever released by expiry."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsMixin):
+class SqliteStore(
+    RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsMixin, LeasesMixin, BudgetMixin
+):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock
@@ -92,6 +85,7 @@ class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsM
             prepare_store_file(path)  # 0600 in 0700 folders; not a folder, device or pipe
         self._local = threading.local()
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._held_generations: dict[str, int] = {}  # tenant → lease generation held here
         self.migrate()
 
     def _stamp(self) -> str:
@@ -113,15 +107,36 @@ class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsM
         return conn
 
     @contextmanager
-    def transaction(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+    def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` takes the write lock up front (waiting up to
+        the busy timeout), so a transaction that reads then writes never fails half-way with
+        "database is locked" when another process writes at the same time."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        self._begin(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
+        """``statement``, retried while another writer holds the database beyond the busy
+        timeout, up to ``BUSY_SECONDS`` in all; then a one-line :class:`StoreBusy`."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                conn.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"state store {self.path}: another process kept it busy for "
+                        f"{BUSY_SECONDS:.0f} s"
+                    ) from None
+                time.sleep(0.05)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -445,40 +460,6 @@ class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsM
         finally:
             with self.transaction(immediate=True) as tx:
                 tx.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))
-
-    # -- leases: one worker per tenant across processes and hosts ----------------------------
-    def try_lease(self, name: str, ttl: float) -> bool:
-        """Take ``name`` for this store object's process unless another live holder has it."""
-        now = host_time()
-        with self.transaction(immediate=True) as tx:
-            row = tx.execute(
-                "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
-            ).fetchone()
-            if (
-                row is not None
-                and row["expires_at"] >= now
-                and row["holder"] != self._holder
-                and not holder_is_dead(row["holder"])
-            ):
-                return False
-            tx.execute(
-                "INSERT INTO locks VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                "holder=excluded.holder, expires_at=excluded.expires_at",
-                (name, self._holder, now + ttl),
-            )
-        return True
-
-    def renew_lease(self, name: str, ttl: float) -> bool:
-        with self.transaction(immediate=True) as tx:
-            cur = tx.execute(
-                "UPDATE locks SET expires_at=? WHERE name=? AND holder=?",
-                (host_time() + ttl, name, self._holder),
-            )
-            return cur.rowcount == 1
-
-    def release_lease(self, name: str) -> None:
-        with self.transaction(immediate=True) as tx:
-            tx.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, self._holder))
 
     # -- generic key/value for small caches ---------------------------------------------------
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:

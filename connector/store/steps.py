@@ -38,6 +38,8 @@ class StepsMixin:
 
         def _stamp(self) -> str: ...
 
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
+
     def step_get(self, key: str, step: str) -> StepRecord | None:
         row = (
             self._conn()
@@ -68,6 +70,7 @@ class StepsMixin:
     ) -> None:
         """Record a confirmed step; a step already recorded keeps its first record."""
         with self.transaction(immediate=True) as tx:
+            self._fence(tx, tenant)
             tx.execute(
                 "INSERT INTO action_steps (key, step, tenant, invoice_id, done_on, own_reminder, "
                 "detail, blob, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -117,6 +120,7 @@ class StepsMixin:
         over, so the history the plan reads carries the letters already sent."""
         moved = 0
         with self.transaction(immediate=True) as tx:
+            self._fence(tx, tenant)
             tx.execute("UPDATE tenants SET account=? WHERE name=?", (account, tenant))
             adopted = tx.execute(
                 "UPDATE actions SET tenant=?, data=json_set(data, '$.tenant', ?) "

@@ -18,7 +18,7 @@ from providers.fiken.client import (
     default_limiter,
     error_message,
 )
-from providers.http import AuthError, HttpClient
+from providers.http import AuthError, HttpClient, RateBudget
 from providers.oauth import LockFactory, OAuth2Auth, StaticBearer, exchange_code
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def create(
     *,
     clock: Clock,
     lock: LockFactory | None = None,
+    budget: RateBudget | None = None,
 ) -> FikenProvider:
     secret = credentials.get(tenant.name)
     if not secret:
@@ -50,11 +51,13 @@ def create(
     else:
         token = parsed.access_token if isinstance(parsed, OAuthTokens) else parsed
         auth = StaticBearer(token or "")
+    limiter = default_limiter(tenant.requests_per_window, tenant.window_seconds)
+    limiter.budget = budget
     http = HttpClient(
         provider="fiken",
         base_url=tenant.base_url or BASE_URL,
         auth=auth,
-        limiter=default_limiter(tenant.requests_per_window, tenant.window_seconds),
+        limiter=limiter,
         error_message=error_message,
     )
     assert tenant.company is not None  # required_settings guarantees it

@@ -10,7 +10,7 @@ from providers.base import ProviderFactory, Sandbox
 from providers.fortnox.adapter import FortnoxProvider
 from providers.fortnox.auth import auth, build_auth
 from providers.fortnox.client import BASE_URL, FortnoxClient, default_limiter, error_message
-from providers.http import HttpClient
+from providers.http import HttpClient, RateBudget
 from providers.oauth import LockFactory
 
 if TYPE_CHECKING:
@@ -23,12 +23,15 @@ def create(
     *,
     clock: Clock,
     lock: LockFactory | None = None,
+    budget: RateBudget | None = None,
 ) -> FortnoxProvider:
+    limiter = default_limiter(tenant.requests_per_window, tenant.window_seconds)
+    limiter.budget = budget
     http = HttpClient(
         provider="fortnox",
         base_url=tenant.base_url or BASE_URL,
         auth=build_auth(tenant, credentials, lock),
-        limiter=default_limiter(tenant.requests_per_window, tenant.window_seconds),
+        limiter=limiter,
         error_message=error_message,
     )
     return FortnoxProvider(

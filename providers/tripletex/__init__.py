@@ -15,7 +15,7 @@ import requests
 from connector.clock import Clock
 from connector.secrets import CredentialStore
 from providers.base import DiscoveredTenant, ProviderFactory, Sandbox
-from providers.http import HttpClient
+from providers.http import HttpClient, RateBudget
 from providers.oauth import LockFactory
 from providers.tripletex.adapter import TripletexProvider
 from providers.tripletex.auth import SessionAuth, Tokens, company_id, parse_tokens
@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 NAME = "tripletex"
 
 
-def connect(tenant: TenantConfig, tokens: Tokens) -> TripletexClient:
+def connect(
+    tenant: TenantConfig, tokens: Tokens, budget: RateBudget | None = None
+) -> TripletexClient:
     """The client for ``tenant``'s company: session auth, header pacing, the error envelope."""
     base_url = tenant.base_url or BASE_URL
     pacer = HeaderPacer(
         max_calls=tenant.requests_per_window or 1_000_000, period=tenant.window_seconds or 1.0
     )
+    pacer.budget = budget
     session = requests.Session()
     session.hooks["response"].append(pacer.observe)
     http = HttpClient(
@@ -57,10 +60,11 @@ def create(
     *,
     clock: Clock,
     lock: LockFactory | None = None,
+    budget: RateBudget | None = None,
 ) -> TripletexProvider:
     tokens = parse_tokens(tenant.name, credentials.get(tenant.name))
     return TripletexProvider(
-        connect(tenant, tokens),
+        connect(tenant, tokens, budget),
         today=clock.today,
         dispatch_type=tenant.dispatch_type or DEFAULT_DISPATCH,
         country=tenant.country,
