@@ -265,6 +265,8 @@ def test_a_store_from_before_keeps_no_person_number_once_opened(tmp_path: Path) 
         db.execute("DELETE FROM schema_version WHERE version >= 5")
         db.execute("DROP TABLE detail_backlog")
         db.execute("DROP TABLE malformed_records")
+        db.execute("DROP TABLE leases")  # migration 7
+        db.execute("DROP TABLE rate_budget")
         for c in (person, company):
             db.execute(
                 "INSERT INTO customers VALUES ('t', ?, NULL, ?, ?, ?, 1, ?, '2026-11-01')",
