@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from connector.clock import host_time
 from connector.store.leases import holder_is_dead
 
-# A start never ended after this long is a crashed process's (a request's deadline is 60 s).
+# A start never ended after this long is a crashed process's (a request's deadline is 60 s);
+# one of a process on this host that no longer runs is ended at once.
 STALE_SECONDS = 120.0
 
 
@@ -42,17 +43,15 @@ class BudgetMixin:
                 "DELETE FROM rate_budget WHERE key=? AND (ended_at < ? OR started_at < ?)",
                 (key, now - period, now - STALE_SECONDS),
             )
-            # A process killed mid-request holds no place in flight: its request ends now (and
-            # still counts in the window), so the next process does not wait out STALE_SECONDS.
+            # A request of a process that died (SIGKILL) never ends by itself: end it now.
             for (holder,) in tx.execute(
-                "SELECT DISTINCT holder FROM rate_budget "
-                "WHERE key=? AND ended_at IS NULL AND holder != ?",
-                (key, self._holder),
+                "SELECT DISTINCT holder FROM rate_budget WHERE key=? AND ended_at IS NULL",
+                (key,),
             ).fetchall():
                 if holder_is_dead(holder):
                     tx.execute(
-                        "UPDATE rate_budget SET ended_at=? "
-                        "WHERE key=? AND holder=? AND ended_at IS NULL",
+                        "UPDATE rate_budget SET ended_at=? WHERE key=? AND holder=? "
+                        "AND ended_at IS NULL",
                         (now, key, holder),
                     )
             ends = [

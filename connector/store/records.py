@@ -298,7 +298,11 @@ class RecordsMixin:
         if wanted is not None:
             sql += f" AND state IN ({','.join('?' * len(wanted))})"
             params += wanted
-        for r in self._conn().execute(sql + " ORDER BY created_at, key", params):
+        # Read every row first: a caller that writes while it iterates (push's reconciliation)
+        # must not hold a read snapshot open, or its BEGIN IMMEDIATE waits on it for ever once
+        # another connection (the shared rate budget) has written.
+        rows = self._conn().execute(sql + " ORDER BY created_at, key", params).fetchall()
+        for r in rows:
             yield _entry(r)
 
     def action_counts(self, tenant: str, now: datetime, stuck_after: timedelta) -> ActionCounts:
