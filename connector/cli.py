@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -129,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument(
         "--resolve", action="store_true", help="lift every hold on it (dispute settled...)"
     )
+
+    p = sub.add_parser("console", help="the web console: review queue, customers, data quality")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8470, help="port (default 8470)")
+    p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, help="... and this private key (PEM)")
+    p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
+
+    p = sub.add_parser("user", help="console users")
+    users = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    u = users.add_parser("add", help="add a user or set a user's role and password")
+    u.add_argument("name")
+    u.add_argument("--role", choices=("viewer", "approver", "admin"), required=True)
+    u.add_argument("--language", choices=("en", "nb", "sv"), default="en")
+    users.add_parser("list", help="the users and their roles")
 
     p = sub.add_parser("auth", help="store credentials for a tenant in the keyring")
     p.add_argument("tenant")
@@ -443,6 +459,62 @@ def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> 
     return EXIT_OK
 
 
+def cmd_console(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector.console.serve import serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: not a port number")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    store = open_store(config.store_url(), clock)
+    try:
+        serve(
+            config,
+            store,
+            clock,
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"--port {args.port}: cannot listen on {args.host}: {_os_reason(exc)}"
+        ) from None
+    return EXIT_OK
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+
+
+def cmd_user(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_store(config.store_url(), clock)
+    if args.action == "list":
+        for user in store.console_users():
+            print(f"{user.name}\t{user.role}\t{user.language}")
+        return EXIT_OK
+    from connector.console.auth import hash_password
+
+    if not _NAME.fullmatch(args.name):
+        raise UsageError(f"user name {args.name!r}: 1-64 letters, digits, '_', '.', '@' or '-'")
+    password = _read_password()
+    if len(password) < 10:
+        raise UsageError("the password must have at least 10 characters")
+    added = store.put_user(args.name, args.role, hash_password(password), args.language)
+    print(f"user {args.name}: {'added' if added else 'updated'}, role {args.role}")
+    return EXIT_OK
+
+
+def _read_password() -> str:
+    """Asked twice without echo on a terminal; the first line of standard input otherwise."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("the passwords differ")
+    return first
+
+
 def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.discovery import discovered_toml
 
@@ -486,6 +558,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "auth": cmd_auth,
             "rates": cmd_rates,
             "tenants": cmd_tenants,
+            "console": cmd_console,
+            "user": cmd_user,
         }[args.command]
         return handler(args, config, clock)
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError, FileError) as exc:

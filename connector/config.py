@@ -206,7 +206,7 @@ class TenantConfig(BaseModel):
     authorize_url: str | None = None
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    push: bool = False
+    push: bool | Literal["approve"] = False  # "approve": only letters approved in the console
     requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
     window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
     # Backfill detail reads per cycle (providers whose lists lack facts, e.g. Fortnox); default:

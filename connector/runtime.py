@@ -100,7 +100,7 @@ def run_tenant(
     overrides the tenant's own e-mail channel (the demo's outbox). ``progress``: how phases are
     shown (default: one log line per phase, as the daemon wants). ``full``: read every missing
     detail now (``sync --full``); ``planned`` is told when the plan stands, before the backfill."""
-    push = tenant.push and not dry_run
+    push = bool(tenant.push) and not dry_run
     before = _last_run_id(store, tenant.name)
     try:
         provider = build_provider(tenant, store, clock, credentials)

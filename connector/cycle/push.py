@@ -26,6 +26,7 @@ from datetime import date
 
 from connector.channels.email import ChannelError
 from connector.config import TenantConfig
+from connector.cycle.approval import ApprovalGate
 from connector.models import ActionState, Invoice, ReminderAction
 from connector.policy import Decision, group_actions
 from connector.render.notices import Creditor, render_letter
@@ -69,6 +70,8 @@ class Pusher:
     channel: MessageChannel | None = None
     creditor: Creditor | None = None
     stop: threading.Event | None = None
+    # push = "approve": only approved letters go, and only while their facts are unchanged
+    gate: ApprovalGate | None = None
     report: PushReport = field(default_factory=PushReport)
 
     # -- entry point ----------------------------------------------------------------------------
@@ -77,6 +80,8 @@ class Pusher:
         planned = [d.action for d in decisions if d.action is not None]
         pending_keys = {a.idempotency_key for a in resend}
         fresh = [a for a in planned if a.idempotency_key not in pending_keys]
+        if self.gate is not None:
+            fresh = [a for a in fresh if self.gate.considered(a)]
         self._deliver(resend, journalled=True)
         self._deliver(fresh, journalled=False)
         return self.report
@@ -157,6 +162,9 @@ class Pusher:
         if journalled:
             # A pending action keeps the terms it was journalled (and maybe partly sent) with.
             return action, invoice
+        if self.gate is not None and not self.gate.allows(again, invoice.due_date):
+            log.info("%s: %s: facts changed since it was approved; waits", self.tenant.name, key)
+            return None  # the approval is void: the letter waits in the review queue
         return again, invoice
 
     def _skip(self, action: ReminderAction, reason: str, *, journalled: bool) -> None:

@@ -57,7 +57,13 @@ def plan_table(
         names = STAGE_NAMES.get(tenant.country, {})
         acting = [d.action for d in decisions if d.action is not None]
         messages = group_actions(acting)
-        mode = "will push" if tenant.push else "plan only (push = false)"
+        mode = (
+            "pushes approved letters only (push = approve)"
+            if tenant.push == "approve"
+            else "will push"
+            if tenant.push
+            else "plan only (push = false)"
+        )
         lines.append(f"{tenant.name}: {len(acting)} actions in {len(messages)} messages, {mode}")
         for notice in (notices or {}).get(tenant.name, ()):
             lines.append(f"  ! {notice}")

@@ -23,6 +23,7 @@ from connector.files import prepare_store_file
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.privacy import masked
 from connector.scrub import safe_message
+from connector.store.console import ConsoleMixin
 from connector.store.details import DetailsMixin
 from connector.store.malformed import MalformedMixin
 from connector.store.migrations import MIGRATIONS
@@ -83,7 +84,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin):
+class SqliteStore(RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, ConsoleMixin):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock

@@ -1,0 +1,200 @@
+"""The data each console page shows, read from the store (the report's functions reused)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from connector.config import TenantConfig
+from connector.console.describe import describe
+from connector.models import Customer, Invoice, NoteKind
+from connector.render.report import BUCKETS, aging_buckets
+from connector.store import Store
+
+PAGE_SIZE = 50
+
+# Registry states and findings that mean: no new credit.
+_HOLD_CODES = {"org_number.bankrupt", "org_number.dissolving", "org_number.deleted"}
+
+
+def overview(tenant: TenantConfig, store: Store, today: date) -> dict[str, Any]:
+    receivables = aging_buckets(store.invoices(tenant.name, open_only=True), today)
+    counts = store.action_counts(tenant.name)
+    return {
+        "tenant": tenant,
+        "receivables": receivables,
+        "last_run": store.last_run(tenant.name),
+        "actions": counts,
+        "customers": store.customer_count(tenant.name),
+    }
+
+
+def combined(overviews: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """All tenants' receivables added up per currency."""
+    out: dict[str, dict[str, Any]] = {}
+    for ov in overviews:
+        for currency, r in ov["receivables"].items():
+            cur = out.setdefault(
+                currency,
+                {
+                    "outstanding": Decimal(0),
+                    "overdue": Decimal(0),
+                    "invoices": 0,
+                    "overdue_invoices": 0,
+                    "buckets": {b: Decimal(0) for b in BUCKETS},
+                },
+            )
+            for key in ("outstanding", "overdue", "invoices", "overdue_invoices"):
+                cur[key] += r[key]
+            for b in BUCKETS:
+                cur["buckets"][b] += r["buckets"][b]
+    return dict(sorted(out.items()))
+
+
+@dataclass
+class CustomerRow:
+    id: str
+    number: str | None
+    name: str
+    org_number: str | None
+    balance: dict[str, Decimal] = field(default_factory=dict)
+    overdue: dict[str, Decimal] = field(default_factory=dict)
+    oldest_days: int = 0
+    findings: int = 0
+
+
+def customer_page(
+    tenant: TenantConfig, store: Store, today: date, search: str, page: int
+) -> tuple[int, list[CustomerRow]]:
+    """(total matching, one page of rows), customers with the largest balance first."""
+    rows = store.customer_rows(tenant.name, search.strip())
+    balances: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for b in store.customer_balances(tenant.name):
+        balances[b["customer_id"]].append(b)
+    findings: dict[str, int] = defaultdict(int)
+    for f in store.finding_rows(tenant.name):
+        if f["customer_id"]:
+            findings[f["customer_id"]] += 1
+    out = []
+    for r in rows:
+        row = CustomerRow(r["provider_id"], r["number"], r["name"], r["org_number"])
+        for b in balances.get(r["provider_id"], ()):
+            row.balance[b["currency"]] = sum((Decimal(x) for x in b["amounts"].split()), Decimal(0))
+            row.oldest_days = max(
+                row.oldest_days, (today - date.fromisoformat(b["oldest_due"])).days
+            )
+        row.findings = findings.get(r["provider_id"], 0)
+        out.append(row)
+    out.sort(key=lambda c: (-sum(c.balance.values(), Decimal(0)), c.name.lower()))
+    start = max(0, page - 1) * PAGE_SIZE
+    return len(out), out[start : start + PAGE_SIZE]
+
+
+@dataclass
+class CustomerView:
+    customer: Customer
+    invoices: list[tuple[Invoice, int]]  # (invoice, days overdue)
+    actions: list[sqlite3.Row]
+    notes: list[Any]
+    findings: list[dict[str, Any]]
+
+
+def customer_view(
+    tenant: TenantConfig, store: Store, today: date, customer_id: str
+) -> CustomerView | None:
+    customer = store.customer(tenant.name, customer_id)
+    if customer is None:
+        return None
+    invoices = [
+        Invoice.model_validate_json(r["data"])
+        for r in store.customer_invoices(tenant.name, customer_id)
+    ]
+    open_ids = {i.provider_id for i in invoices}
+    notes = [
+        n
+        for n in store.notes(tenant.name)
+        if n.customer_id == customer_id or n.invoice_id in open_ids
+    ]
+    return CustomerView(
+        customer=customer,
+        invoices=[(i, (today - i.due_date).days) for i in invoices if i.is_open],
+        actions=store.customer_actions(tenant.name, customer_id),
+        notes=sorted(notes, key=lambda n: n.created_at, reverse=True),
+        findings=[described(dict(f)) for f in finding_rows(store, tenant.name, customer_id)],
+    )
+
+
+def finding_rows(store: Store, tenant: str, customer_id: str) -> list[sqlite3.Row]:
+    return [f for f in store.finding_rows(tenant) if f["customer_id"] == customer_id]
+
+
+def described(row: dict[str, Any]) -> dict[str, Any]:
+    row["what"], row["fix"], row["why"] = describe(row["code"])
+    if isinstance(row.get("blocks"), str):
+        row["blocks"] = json.loads(row["blocks"])
+    return row
+
+
+def quality(tenant: TenantConfig, store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Open findings grouped by severity (errors first), then the resolved ones."""
+    out: dict[str, list[dict[str, Any]]] = {"error": [], "warning": [], "resolved": []}
+    for f in store.finding_rows(tenant.name):
+        out["error" if f["severity"] == "error" else "warning"].append(described(dict(f)))
+    out["resolved"] = [described(dict(f)) for f in store.finding_rows(tenant.name, resolved=True)]
+    return out
+
+
+@dataclass
+class HoldRow:
+    tenant: str
+    customer_id: str
+    number: str | None
+    name: str
+    reasons: list[str]
+
+
+def credit_holds(tenant: TenantConfig, store: Store, today: date) -> list[HoldRow]:
+    """Customers who should get no new credit, each with the reasons in words."""
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for f in store.finding_rows(tenant.name):
+        cid = f["customer_id"]
+        if not cid:
+            continue
+        if f["code"] in _HOLD_CODES:
+            reasons[cid].append(describe(f["code"])[0])
+        elif f["severity"] == "error":
+            reasons[cid].append(f"blocks collection: {describe(f['code'])[0]}")
+    open_ids = store.open_invoice_ids(tenant.name)
+    missed: dict[str, int] = defaultdict(int)
+    for entry in store.journal(tenant.name):
+        a = entry.action
+        if a.invoice_id not in open_ids or not a.customer_id or entry.state.value != "done":
+            continue
+        if a.stage.value == "handover":
+            reasons[a.customer_id].append(f"invoice {a.invoice_number} handed over to collection")
+        elif a.deadline is not None and a.deadline < today:
+            missed[a.customer_id] += 1
+    for cid, n in missed.items():
+        if n >= 2:
+            reasons[cid].append(f"{n} payment deadlines missed")
+    for note in store.notes(tenant.name):
+        if note.kind is NoteKind.DISPUTE and note.resolved_at is None and note.customer_id:
+            reasons[note.customer_id].append("open dispute")
+    out = []
+    for cid, why in reasons.items():
+        customer = store.customer(tenant.name, cid)
+        out.append(
+            HoldRow(
+                tenant.name,
+                cid,
+                customer.number if customer else None,
+                customer.name if customer else "(unknown)",
+                sorted(set(why)),
+            )
+        )
+    return sorted(out, key=lambda h: h.name.lower())
