@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -33,6 +34,7 @@ from connector.console.svg import aging_chart
 from connector.cycle import CycleResult
 from connector.models import Note, NoteKind
 from connector.render.report import BUCKETS
+from connector.render.views import STAGE_NAMES
 from connector.store import Store
 from connector.validation.identifiers import mask_person_numbers
 
@@ -47,6 +49,8 @@ CSP = (
 
 def _shown(value: Any) -> Any:
     """Every value a template prints: person numbers masked (autoescape does the HTML)."""
+    if isinstance(value, Markup):  # markup built by the console itself (the chart, a macro)
+        return Markup(mask_person_numbers(str(value)))
     return mask_person_numbers(value) if isinstance(value, str) else value
 
 
@@ -64,6 +68,12 @@ def local_time(value: datetime | str | None) -> str:
     return value.astimezone(NORDIC).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def stage_name(country: str, stage: str, sequence: int | None = None) -> str:
+    """The legal term of a stage in the tenant's country (purring, inkassovarsel, påminnelse...)."""
+    name = STAGE_NAMES.get(country, {}).get(stage, stage.replace("_", " "))
+    return f"{name} {sequence}" if sequence and sequence > 1 else name
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -76,6 +86,7 @@ def environment() -> Environment:
     env.filters["local"] = local_time
     env.globals["aging_chart"] = aging_chart
     env.globals["BUCKETS"] = BUCKETS
+    env.globals["stage_name"] = stage_name
     return env
 
 

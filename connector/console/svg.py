@@ -27,7 +27,7 @@ def aging_chart(buckets: Mapping[str, Decimal], currency: str) -> Markup:
     slot = (_W - 2 * _PAD) / len(BUCKETS)
     plot = _H - _LABEL - 18
     parts = [
-        f'<svg class="aging" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" role="img" '
+        f'<svg class="aging" viewBox="0 0 {_W} {_H}" role="img" '
         f'aria-label="{escape(f"Aging of open {currency} invoices by days overdue")}">'
     ]
     for i, bucket in enumerate(BUCKETS):

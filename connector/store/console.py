@@ -112,7 +112,10 @@ class ConsoleMixin:
     def decision_log(self, tenant: str, limit: int = 200) -> list[sqlite3.Row]:
         return list(
             self._conn().execute(
-                "SELECT * FROM approvals WHERE tenant=? ORDER BY id DESC LIMIT ?", (tenant, limit)
+                "SELECT a.*, i.number AS invoice_number FROM approvals a LEFT JOIN invoices i "
+                "ON i.tenant = a.tenant AND i.provider_id = a.invoice_id "
+                "WHERE a.tenant=? ORDER BY a.id DESC LIMIT ?",
+                (tenant, limit),
             )
         )
 
