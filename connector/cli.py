@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
     p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
+    p.add_argument("--console-port", type=int, help="serve the web console on 127.0.0.1:PORT")
 
     p = sub.add_parser("status", help="per tenant: customers, open invoices, balances, last run")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -255,10 +256,32 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         healthz_port=port,
     )
     daemon.install_signal_handlers()
+    stop_console = _daemon_console(args, config, clock)
     try:
         return daemon.run()
     except OSError as exc:  # the only I/O before the loop: binding /healthz
         raise UsageError(f"--healthz-port {port}: cannot listen on 127.0.0.1: {_os_reason(exc)}") from None
+    finally:
+        if stop_console is not None:
+            stop_console()
+
+
+def _daemon_console(
+    args: argparse.Namespace, config: Config, clock: Clock
+) -> Callable[[], None] | None:
+    """`daemon --console-port P`: the console beside the daemon, on its own store connection."""
+    if args.console_port is None:
+        return None
+    from connector.console.serve import start_in_thread
+
+    try:
+        return start_in_thread(
+            config, open_store(config.store_url(), clock), clock, port=args.console_port
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"--console-port {args.console_port}: cannot listen on 127.0.0.1: {_os_reason(exc)}"
+        ) from None
 
 
 def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:

@@ -192,3 +192,36 @@ def test_off_loopback_without_tls_is_warned() -> None:
     assert exposure_warning("0.0.0.0", tls=True) is None
     warning = exposure_warning("0.0.0.0", tls=False)
     assert warning and "WITHOUT TLS" in warning
+
+
+def test_send_now_pushes_the_approved_letter_at_once(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "alf")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    letter = letters(tenant, store, clock.today())[0]
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "approve", "letter": letter.id})
+    sent = client.post("/queue/send", data={"csrf": csrf, "tenant": "fjord"})
+    assert sent.status_code == 200 and "1 done" in sent.text
+    done = {e.action.idempotency_key for e in store.journal("fjord", states=(ActionState.DONE,))}
+    assert done == {ln.action.idempotency_key for ln in letter.lines}
+    after = {m.id: m.state for m in letters(tenant, store, clock.today())}
+    assert letter.id not in after  # sent: no longer planned
+
+
+def test_skip_takes_a_letter_out_of_the_push_and_hold_out_of_the_plan(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "ada")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    first, second = letters(tenant, store, clock.today())[:2]
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "skip", "letter": first.id})
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "hold", "letter": second.id})
+    after = {m.id: m.state for m in letters(tenant, store, clock.today())}
+    assert after[first.id] == "skipped"
+    assert second.id not in after
+    holds = [n for n in store.notes("fjord") if n.kind.value == "do_not_remind"]
+    assert {n.invoice_id for n in holds} == {ln.action.invoice_id for ln in second.lines}
+    assert all(n.author == "ada" for n in holds)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from connector.clock import Clock
@@ -44,6 +46,39 @@ def make_console(config: Config, store: Store, clock: Clock, *, secure: bool) ->
         return run_tenant(tenant, store, clock=clock)
 
     return Console(config, store, clock, secure=secure, send_now=send_now)
+
+
+def start_in_thread(
+    config: Config, store: Store, clock: Clock, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT
+) -> Callable[[], None]:
+    """The console beside the daemon (`kravsync daemon --console-port`), plain HTTP; returns
+    how to stop it. Binding errors surface here, before the daemon starts."""
+    import socket
+
+    import uvicorn
+
+    warning = exposure_warning(host, tls=False)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+        log.warning(warning)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    app = build_app(make_console(config, store, clock, secure=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
+    )
+    thread.start()
+    log.info("console on http://%s:%d/", host, sock.getsockname()[1])
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+    return stop
 
 
 def serve(
