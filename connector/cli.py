@@ -28,8 +28,15 @@ from connector.models import Note, NoteKind
 from connector.policy import PolicyError
 from connector.render.progress import progress_for
 from connector.render.report import render as render_report
+from connector.render.report import render_invoices_csv
 from connector.render.status import collect, status_json, status_table
-from connector.render.views import plan_json, plan_table, report_data, tenant_notices
+from connector.render.views import (
+    invoice_rows,
+    plan_json,
+    plan_table,
+    report_data,
+    tenant_notices,
+)
 from connector.runtime import run_tenant, setup_logging
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
@@ -105,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="data-quality findings and receivables from the store")
     p.add_argument("--tenant", action="append", default=[])
     p.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
+    p.add_argument(
+        "--what",
+        choices=("findings", "invoices"),
+        default="findings",
+        help="csv only: a row per finding (default) or per open invoice",
+    )
     p.add_argument("--output", type=Path, help="write to this file instead of standard output")
     p.add_argument("--today", type=_date)
 
@@ -361,11 +374,26 @@ def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_store(config.store_url(), clock)
-    rows, summary = report_data(_tenants(config, args.tenant), store, clock.today())
-    text = render_report(args.format, rows, summary, generated_at=clock.now())
+    tenants = _tenants(config, args.tenant)
+    if args.what == "invoices":
+        if args.format != "csv":
+            raise UsageError("--what invoices: only with --format csv")
+        rows = invoice_rows(tenants, store, clock.today())
+        text, what = render_invoices_csv(rows), "invoices"
+    else:
+        rows, summary = report_data(tenants, store, clock.today())
+        balances = None
+        if args.format == "html":
+            from connector.console.pages import customer_rows
+
+            balances = {t.name: customer_rows(t, store, clock.today()) for t in tenants}
+        text = render_report(
+            args.format, rows, summary, generated_at=clock.now(), balances=balances
+        )
+        what = "findings"
     if args.output:
         write_private(args.output, text)  # 0600, temp file + rename, never through a link
-        print(f"wrote {args.output} ({len(rows)} findings)")
+        print(f"wrote {args.output} ({len(rows)} {what})")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK

@@ -165,3 +165,14 @@ def test_a_promise_from_the_customer_page_drops_the_invoice_from_the_plan(
     for name, path in (("08-quality", "/quality"), ("09-holds", "/holds")):
         page.goto(served.url + path)
         shot(page, name)
+    report = config.parent / "report.html"
+    assert (
+        main(
+            ["--config", str(config), "report", "--format", "html", "--output", str(report)],
+            clock=clock,
+        )
+        == 0
+    )
+    page.goto(report.as_uri())
+    shot(page, "10-printed-report")
+    assert page.locator("table.customers").count() == 1

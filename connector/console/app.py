@@ -6,20 +6,16 @@ import csv
 import io
 import math
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
-from decimal import Decimal
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from connector.clock import NORDIC, Clock
+from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.console import pages, review
 from connector.console.auth import (
@@ -30,64 +26,18 @@ from connector.console.auth import (
     check_password,
     csrf_ok,
 )
-from connector.console.svg import aging_chart
+from connector.console.templating import environment
 from connector.cycle import CycleResult
 from connector.models import Note, NoteKind
-from connector.render.report import BUCKETS
-from connector.render.views import STAGE_NAMES
 from connector.store import Store
 from connector.validation.identifiers import mask_person_numbers
 
-TEMPLATES = Path(__file__).parent / "templates"
 SendNow = Callable[[TenantConfig], CycleResult]
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-def _shown(value: Any) -> Any:
-    """Every value a template prints: person numbers masked (autoescape does the HTML)."""
-    if isinstance(value, Markup):  # markup built by the console itself (the chart, a macro)
-        return Markup(mask_person_numbers(str(value)))
-    return mask_person_numbers(value) if isinstance(value, str) else value
-
-
-def money(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(value):,.2f}".replace(",", "\u00a0")
-
-
-def local_time(value: datetime | str | None) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(NORDIC).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def stage_name(country: str, stage: str, sequence: int | None = None) -> str:
-    """The legal term of a stage in the tenant's country (purring, inkassovarsel, påminnelse...)."""
-    name = STAGE_NAMES.get(country, {}).get(stage, stage.replace("_", " "))
-    return f"{name} {sequence}" if sequence and sequence > 1 else name
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        finalize=_shown,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["money"] = money
-    env.filters["local"] = local_time
-    env.globals["aging_chart"] = aging_chart
-    env.globals["BUCKETS"] = BUCKETS
-    env.globals["stage_name"] = stage_name
-    return env
 
 
 class Console:

@@ -14,6 +14,7 @@ from connector.config import TenantConfig
 from connector.console.describe import describe
 from connector.models import Customer, Invoice, NoteKind
 from connector.render.report import BUCKETS, aging_buckets
+from connector.render.views import tenant_notices
 from connector.store import Store
 
 PAGE_SIZE = 50
@@ -31,6 +32,7 @@ def overview(tenant: TenantConfig, store: Store, today: date) -> dict[str, Any]:
         "last_run": store.last_run(tenant.name),
         "actions": counts,
         "customers": store.customer_count(tenant.name),
+        "notes": [*store.last_run_notes(tenant.name), *tenant_notices(tenant, store, today)],
     }
 
 
@@ -68,31 +70,45 @@ class CustomerRow:
     findings: int = 0
 
 
-def customer_page(
-    tenant: TenantConfig, store: Store, today: date, search: str, page: int
-) -> tuple[int, list[CustomerRow]]:
-    """(total matching, one page of rows), customers with the largest balance first."""
-    rows = store.customer_rows(tenant.name, search.strip())
+def customer_rows(
+    tenant: TenantConfig, store: Store, today: date, search: str = ""
+) -> list[CustomerRow]:
+    """Every customer matching ``search`` with balance, overdue, oldest days overdue and its
+    number of open findings; the largest balance first."""
     balances: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for b in store.customer_balances(tenant.name):
+    for b in store.customer_balances(tenant.name, today.isoformat()):
         balances[b["customer_id"]].append(b)
     findings: dict[str, int] = defaultdict(int)
     for f in store.finding_rows(tenant.name):
         if f["customer_id"]:
             findings[f["customer_id"]] += 1
     out = []
-    for r in rows:
+    for r in store.customer_rows(tenant.name, search.strip()):
         row = CustomerRow(r["provider_id"], r["number"], r["name"], r["org_number"])
         for b in balances.get(r["provider_id"], ()):
-            row.balance[b["currency"]] = sum((Decimal(x) for x in b["amounts"].split()), Decimal(0))
+            row.balance[b["currency"]] = _sum(b["amounts"])
+            if b["overdue"]:
+                row.overdue[b["currency"]] = _sum(b["overdue"])
             row.oldest_days = max(
                 row.oldest_days, (today - date.fromisoformat(b["oldest_due"])).days
             )
         row.findings = findings.get(r["provider_id"], 0)
         out.append(row)
     out.sort(key=lambda c: (-sum(c.balance.values(), Decimal(0)), c.name.lower()))
+    return out
+
+
+def _sum(amounts: str) -> Decimal:
+    return sum((Decimal(x) for x in amounts.split()), Decimal(0))
+
+
+def customer_page(
+    tenant: TenantConfig, store: Store, today: date, search: str, page: int
+) -> tuple[int, list[CustomerRow]]:
+    """(total matching, one page of rows)."""
+    rows = customer_rows(tenant, store, today, search)
     start = max(0, page - 1) * PAGE_SIZE
-    return len(out), out[start : start + PAGE_SIZE]
+    return len(rows), rows[start : start + PAGE_SIZE]
 
 
 @dataclass

@@ -153,15 +153,16 @@ class ConsoleMixin:
             )
         )
 
-    def customer_balances(self, tenant: str) -> Iterator[sqlite3.Row]:
-        """Per customer with open invoices: currency, count, outstanding (text sums are done
-        by the caller in Decimal), oldest due date."""
+    def customer_balances(self, tenant: str, today: str) -> Iterator[sqlite3.Row]:
+        """Per customer with open invoices and currency: the amounts open and overdue (as text:
+        the caller adds them up in Decimal), the oldest due date, the count."""
         return self._conn().execute(
             "SELECT customer_id, currency, GROUP_CONCAT(outstanding, ' ') AS amounts, "
+            "GROUP_CONCAT(CASE WHEN due_date < ? THEN outstanding END, ' ') AS overdue, "
             "MIN(due_date) AS oldest_due, COUNT(*) AS n FROM invoices "
             "WHERE tenant=? AND status='open' AND CAST(outstanding AS REAL) > 0 "
             "GROUP BY customer_id, currency",
-            (tenant,),
+            (today, tenant),
         )
 
     def customer_rows(self, tenant: str, search: str) -> list[sqlite3.Row]:

@@ -214,7 +214,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         10,
         "console users (argon2 password hashes, role)",
         """
-        CREATE TABLE console_users (
+        CREATE TABLE IF NOT EXISTS console_users (
             name TEXT PRIMARY KEY,
             role TEXT NOT NULL,
             password_hash TEXT NOT NULL,
@@ -228,7 +228,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         11,
         "review decisions on planned actions (who approved, skipped or held what, and when)",
         """
-        CREATE TABLE approvals (
+        CREATE TABLE IF NOT EXISTS approvals (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             tenant TEXT NOT NULL REFERENCES tenants(name),
             action_key TEXT NOT NULL,
@@ -239,7 +239,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             author TEXT NOT NULL,
             decided_at TEXT NOT NULL
         );
-        CREATE INDEX approvals_key ON approvals (tenant, action_key, id);
+        CREATE INDEX IF NOT EXISTS approvals_key ON approvals (tenant, action_key, id);
         """,
     ),
 ]
