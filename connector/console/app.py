@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -32,6 +34,7 @@ from connector.models import Note, NoteKind
 from connector.store import Store
 from connector.validation.identifiers import mask_person_numbers
 
+log = logging.getLogger("kravsync.console")
 SendNow = Callable[[TenantConfig], CycleResult]
 
 CSP = (
@@ -59,7 +62,20 @@ class Console:
         self.send_now = send_now
         self.sessions = Sessions()
         self.limiter = LoginLimiter()
+        self.review = review.ReviewCache()
         self.env = environment()
+
+    def warm(self) -> None:
+        """Work out each tenant's review queue in the background, so the first look is quick."""
+
+        def run() -> None:
+            for tenant in self.config.tenants:
+                try:
+                    self.review.letters(tenant, self.store, self.clock.today())
+                except Exception:  # noqa: BLE001 - the page will say it; a warm-up must not die loud
+                    log.exception("%s: could not work out the review queue", tenant.name)
+
+        threading.Thread(target=run, name="console-warm", daemon=True).start()
 
     # -- helpers --------------------------------------------------------------------------------
     def render(
@@ -183,9 +199,24 @@ async def overview(console: Console, request: Request) -> Response:
 @page()
 async def queue(console: Console, request: Request) -> Response:
     today = console.clock.today()
-    groups = [(t, review.letters(t, console.store, today)) for t in console.selected(request)]
+    number = _page_number(request)
+    size = pages.PAGE_SIZE
+    groups = []
+    for t in console.selected(request):
+        every = await run_in_threadpool(console.review.letters, t, console.store, today)
+        shown = review.named(console.store, t.name, every[(number - 1) * size : number * size])
+        counts = {s: 0 for s in review.STATES}
+        for m in every:
+            counts[m.state] += 1
+        groups.append((t, shown, len(every), counts))
     return console.render(
-        request, "queue.html", groups=groups, states=review.STATES, chosen=console.tenant(request)
+        request,
+        "queue.html",
+        groups=groups,
+        states=review.STATES,
+        chosen=console.tenant(request),
+        page=number,
+        size=size,
     )
 
 
@@ -203,7 +234,8 @@ async def queue_decide(console: Console, request: Request) -> Response:
     for tenant in console.config.tenants:
         if not any(w.startswith(f"{tenant.name}|") for w in wanted):
             continue
-        chosen = [m for m in review.letters(tenant, console.store, today) if m.id in wanted]
+        every = await run_in_threadpool(console.review.letters, tenant, console.store, today)
+        chosen = review.named(console.store, tenant.name, [m for m in every if m.id in wanted])
         decided += review.decide(console.store, tenant, chosen, decision, user.name, now)
     back = str(form.get("back", "/queue"))
     return RedirectResponse(
@@ -324,7 +356,16 @@ async def holds(console: Console, request: Request) -> Response:
     rows = [
         h for t in console.selected(request) for h in pages.credit_holds(t, console.store, today)
     ]
-    return console.render(request, "holds.html", rows=rows)
+    number, size = _page_number(request), pages.PAGE_SIZE
+    return console.render(
+        request,
+        "holds.html",
+        rows=rows[(number - 1) * size : number * size],
+        total=len(rows),
+        page=number,
+        pages=max(1, math.ceil(len(rows) / size)),
+        chosen=console.tenant(request),
+    )
 
 
 @page()

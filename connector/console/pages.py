@@ -12,10 +12,11 @@ from typing import Any
 
 from connector.config import TenantConfig
 from connector.console.describe import describe
-from connector.models import Customer, Invoice, NoteKind
-from connector.render.report import BUCKETS, aging_buckets
+from connector.models import Customer, Invoice
+from connector.render.report import BUCKETS
 from connector.render.views import tenant_notices
 from connector.store import Store
+from connector.store.console import SCALE
 
 PAGE_SIZE = 50
 
@@ -23,12 +24,40 @@ PAGE_SIZE = 50
 _HOLD_CODES = {"org_number.bankrupt", "org_number.dissolving", "org_number.deleted"}
 
 
+def money(units: int) -> Decimal:
+    return Decimal(units) / SCALE
+
+
+def receivables(tenant: TenantConfig, store: Store, today: date) -> dict[str, dict[str, Any]]:
+    """What ``report.aging_buckets`` gives, summed in the store (exact, see ``SCALE``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.aging_units(tenant.name, today.isoformat()):
+        cur = out.setdefault(
+            r["currency"],
+            {
+                "outstanding": Decimal(0),
+                "overdue": Decimal(0),
+                "invoices": 0,
+                "overdue_invoices": 0,
+                "buckets": {b: Decimal(0) for b in BUCKETS},
+            },
+        )
+        amount = money(r["amount"])
+        cur["buckets"][r["bucket"]] += amount
+        cur["outstanding"] += amount
+        cur["invoices"] += r["n"]
+        if r["bucket"] != "0":
+            cur["overdue"] += amount
+            cur["overdue_invoices"] += r["n"]
+    return dict(sorted(out.items()))
+
+
 def overview(tenant: TenantConfig, store: Store, today: date) -> dict[str, Any]:
-    receivables = aging_buckets(store.invoices(tenant.name, open_only=True), today)
+    receivables_ = receivables(tenant, store, today)
     counts = store.action_counts(tenant.name)
     return {
         "tenant": tenant,
-        "receivables": receivables,
+        "receivables": receivables_,
         "last_run": store.last_run(tenant.name),
         "actions": counts,
         "customers": store.customer_count(tenant.name),
@@ -86,9 +115,9 @@ def customer_rows(
     for r in store.customer_rows(tenant.name, search.strip()):
         row = CustomerRow(r["provider_id"], r["number"], r["name"], r["org_number"])
         for b in balances.get(r["provider_id"], ()):
-            row.balance[b["currency"]] = _sum(b["amounts"])
+            row.balance[b["currency"]] = money(b["amount"])
             if b["overdue"]:
-                row.overdue[b["currency"]] = _sum(b["overdue"])
+                row.overdue[b["currency"]] = money(b["overdue"])
             row.oldest_days = max(
                 row.oldest_days, (today - date.fromisoformat(b["oldest_due"])).days
             )
@@ -96,10 +125,6 @@ def customer_rows(
         out.append(row)
     out.sort(key=lambda c: (-sum(c.balance.values(), Decimal(0)), c.name.lower()))
     return out
-
-
-def _sum(amounts: str) -> Decimal:
-    return sum((Decimal(x) for x in amounts.split()), Decimal(0))
 
 
 def customer_page(
@@ -185,32 +210,22 @@ def credit_holds(tenant: TenantConfig, store: Store, today: date) -> list[HoldRo
             reasons[cid].append(describe(f["code"])[0])
         elif f["severity"] == "error":
             reasons[cid].append(f"blocks collection: {describe(f['code'])[0]}")
-    open_ids = store.open_invoice_ids(tenant.name)
     missed: dict[str, int] = defaultdict(int)
-    for entry in store.journal(tenant.name):
-        a = entry.action
-        if a.invoice_id not in open_ids or not a.customer_id or entry.state.value != "done":
-            continue
-        if a.stage.value == "handover":
-            reasons[a.customer_id].append(f"invoice {a.invoice_number} handed over to collection")
-        elif a.deadline is not None and a.deadline < today:
-            missed[a.customer_id] += 1
+    for a in store.done_on_open_invoices(tenant.name):
+        if a["stage"] == "handover":
+            reasons[a["customer_id"]].append(
+                f"invoice {a['invoice_number']} handed over to collection"
+            )
+        elif a["deadline"] and a["deadline"] < today.isoformat():
+            missed[a["customer_id"]] += 1
     for cid, n in missed.items():
         if n >= 2:
             reasons[cid].append(f"{n} payment deadlines missed")
-    for note in store.notes(tenant.name):
-        if note.kind is NoteKind.DISPUTE and note.resolved_at is None and note.customer_id:
-            reasons[note.customer_id].append("open dispute")
-    out = []
-    for cid, why in reasons.items():
-        customer = store.customer(tenant.name, cid)
-        out.append(
-            HoldRow(
-                tenant.name,
-                cid,
-                customer.number if customer else None,
-                customer.name if customer else "(unknown)",
-                sorted(set(why)),
-            )
-        )
-    return sorted(out, key=lambda h: h.name.lower())
+    for cid in store.open_disputes(tenant.name):
+        reasons[cid].append("open dispute")
+    names = store.customer_names(tenant.name, list(reasons))
+    out = [
+        HoldRow(tenant.name, cid, *names.get(cid, (None, "(unknown)")), sorted(set(why)))
+        for cid, why in reasons.items()
+    ]
+    return sorted(out, key=lambda h: (h.name.lower(), h.customer_id))

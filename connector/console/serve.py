@@ -65,7 +65,9 @@ def start_in_thread(
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    app = build_app(make_console(config, store, clock, secure=False))
+    console = make_console(config, store, clock, secure=False)
+    console.warm()
+    app = build_app(console)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
@@ -104,7 +106,9 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
-    app = build_app(make_console(config, store, clock, secure=tls))
+    console = make_console(config, store, clock, secure=tls)
+    console.warm()
+    app = build_app(console)
     scheme = "https" if tls else "http"
     print(f"kravsync console on {scheme}://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     uvicorn.run(

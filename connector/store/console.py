@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 ROLES = ("viewer", "approver", "admin")
+SCALE = 10_000  # sums of money in SQL are exact integers of 1/10 000 of the currency unit
+_UNITS = f"CAST(ROUND(CAST(outstanding AS REAL) * {SCALE}) AS INTEGER)"
 DECISIONS = ("approved", "skipped", "held")
 
 
@@ -154,16 +156,80 @@ class ConsoleMixin:
         )
 
     def customer_balances(self, tenant: str, today: str) -> Iterator[sqlite3.Row]:
-        """Per customer with open invoices and currency: the amounts open and overdue (as text:
-        the caller adds them up in Decimal), the oldest due date, the count."""
+        """Per customer with open invoices and currency: open and overdue amounts in units of
+        1/SCALE (exact integers for amounts of up to four decimals), the oldest due date."""
         return self._conn().execute(
-            "SELECT customer_id, currency, GROUP_CONCAT(outstanding, ' ') AS amounts, "
-            "GROUP_CONCAT(CASE WHEN due_date < ? THEN outstanding END, ' ') AS overdue, "
+            f"SELECT customer_id, currency, SUM({_UNITS}) AS amount, "
+            f"SUM(CASE WHEN due_date < ? THEN {_UNITS} ELSE 0 END) AS overdue, "
             "MIN(due_date) AS oldest_due, COUNT(*) AS n FROM invoices "
             "WHERE tenant=? AND status='open' AND CAST(outstanding AS REAL) > 0 "
             "GROUP BY customer_id, currency",
             (today, tenant),
         )
+
+    def aging_units(self, tenant: str, today: str) -> Iterator[sqlite3.Row]:
+        """Open amounts per currency and days-overdue bucket (report.BUCKETS), in 1/SCALE."""
+        days = "CAST(julianday(?) - julianday(due_date) AS INTEGER)"
+        bucket = (
+            f"CASE WHEN {days} <= 0 THEN '0' WHEN {days} <= 14 THEN '1-14' "
+            f"WHEN {days} <= 30 THEN '15-30' WHEN {days} <= 60 THEN '31-60' "
+            f"WHEN {days} <= 90 THEN '61-90' ELSE '90+' END"
+        )
+        return self._conn().execute(
+            f"SELECT currency, {bucket} AS bucket, SUM({_UNITS}) AS amount, COUNT(*) AS n "
+            "FROM invoices WHERE tenant=? AND status='open' AND CAST(outstanding AS REAL) > 0 "
+            "GROUP BY currency, bucket",
+            (today,) * 5 + (tenant,),
+        )
+
+    def plan_generation(self, tenant: str) -> tuple[Any, ...]:
+        """Changes whenever what the plan depends on may have changed: invoices, customers,
+        notes, the journal, findings, runs."""
+        row = self._conn().execute(
+            "SELECT (SELECT MAX(id) FROM runs WHERE tenant=:t), "
+            "(SELECT MAX(updated_at) || COUNT(*) FROM invoices WHERE tenant=:t), "
+            "(SELECT MAX(updated_at) || COUNT(*) FROM customers WHERE tenant=:t), "
+            "(SELECT MAX(id) || '/' || COUNT(resolved_at) FROM notes WHERE tenant=:t), "
+            "(SELECT MAX(updated_at) || COUNT(*) FROM actions WHERE tenant=:t), "
+            "(SELECT MAX(last_seen) || COUNT(resolved_at) FROM findings WHERE tenant=:t), "
+            "(SELECT MAX(fetched_at) FROM rates)",
+            {"t": tenant},
+        ).fetchone()
+        return tuple(row)
+
+    def customer_names(self, tenant: str, ids: list[str]) -> dict[str, tuple[str | None, str]]:
+        """Customer id → (number, name), for the ids given."""
+        out: dict[str, tuple[str | None, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._conn().execute(
+                "SELECT provider_id, number, name FROM customers WHERE tenant=? AND provider_id "
+                f"IN ({','.join('?' * len(chunk))})",
+                (tenant, *chunk),
+            )
+            out.update({r[0]: (r[1], r[2]) for r in rows})
+        return out
+
+    def done_on_open_invoices(self, tenant: str) -> list[sqlite3.Row]:
+        """Actions done on invoices still open: customer, invoice number, stage, deadline."""
+        return list(
+            self._conn().execute(
+                "SELECT customer_id, invoice_number, stage, deadline FROM actions "
+                "WHERE tenant=? AND state='done' AND customer_id IS NOT NULL AND invoice_id IN "
+                "(SELECT provider_id FROM invoices WHERE tenant=? AND status='open')",
+                (tenant, tenant),
+            )
+        )
+
+    def open_disputes(self, tenant: str) -> list[str]:
+        """Customers with an open dispute (on the customer or one of its invoices)."""
+        rows = self._conn().execute(
+            "SELECT DISTINCT COALESCE(n.customer_id, i.customer_id) FROM notes n "
+            "LEFT JOIN invoices i ON i.tenant = n.tenant AND i.provider_id = n.invoice_id "
+            "WHERE n.tenant=? AND n.kind='dispute' AND n.resolved_at IS NULL",
+            (tenant,),
+        )
+        return [r[0] for r in rows if r[0]]
 
     def customer_rows(self, tenant: str, search: str) -> list[sqlite3.Row]:
         """Customers (id, number, name, org number) matching ``search`` in number or name."""
