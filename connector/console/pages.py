@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,7 +32,7 @@ def money(units: int) -> Decimal:
 def receivables(tenant: TenantConfig, store: Store, today: date) -> dict[str, dict[str, Any]]:
     """What ``report.aging_buckets`` gives, summed in the store (exact, see ``SCALE``)."""
     out: dict[str, dict[str, Any]] = {}
-    for r in store.aging_units(tenant.name, today.isoformat()):
+    for r in store.aging_units(tenant.name, today):
         cur = out.setdefault(
             r["currency"],
             {
@@ -114,13 +115,7 @@ def customer_rows(
     out = []
     for r in store.customer_rows(tenant.name, search.strip()):
         row = CustomerRow(r["provider_id"], r["number"], r["name"], r["org_number"])
-        for b in balances.get(r["provider_id"], ()):
-            row.balance[b["currency"]] = money(b["amount"])
-            if b["overdue"]:
-                row.overdue[b["currency"]] = money(b["overdue"])
-            row.oldest_days = max(
-                row.oldest_days, (today - date.fromisoformat(b["oldest_due"])).days
-            )
+        _add_balances(row, balances.get(r["provider_id"], ()), today)
         row.findings = findings.get(r["provider_id"], 0)
         out.append(row)
     out.sort(key=lambda c: (-sum(c.balance.values(), Decimal(0)), c.name.lower()))
@@ -130,10 +125,30 @@ def customer_rows(
 def customer_page(
     tenant: TenantConfig, store: Store, today: date, search: str, page: int
 ) -> tuple[int, list[CustomerRow]]:
-    """(total matching, one page of rows)."""
-    rows = customer_rows(tenant, store, today, search)
-    start = max(0, page - 1) * PAGE_SIZE
-    return len(rows), rows[start : start + PAGE_SIZE]
+    """(total matching, one page of rows), the largest balance first; sums for that page only."""
+    total, rows = store.customer_page_rows(
+        tenant.name, search.strip(), max(0, page - 1) * PAGE_SIZE, PAGE_SIZE
+    )
+    ids = [r["provider_id"] for r in rows]
+    balances: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for b in store.customer_balances_of(tenant.name, today.isoformat(), ids) if ids else ():
+        balances[b["customer_id"]].append(b)
+    findings = store.finding_counts(tenant.name, ids) if ids else {}
+    out = []
+    for r in rows:
+        row = CustomerRow(r["provider_id"], r["number"], r["name"], r["org_number"])
+        _add_balances(row, balances.get(r["provider_id"], ()), today)
+        row.findings = findings.get(r["provider_id"], 0)
+        out.append(row)
+    return total, out
+
+
+def _add_balances(row: CustomerRow, balances: Iterable[sqlite3.Row], today: date) -> None:
+    for b in balances:
+        row.balance[b["currency"]] = money(b["amount"])
+        if b["overdue"]:
+            row.overdue[b["currency"]] = money(b["overdue"])
+        row.oldest_days = max(row.oldest_days, (today - date.fromisoformat(b["oldest_due"])).days)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 ROLES = ("viewer", "approver", "admin")
@@ -35,6 +35,15 @@ class ReviewDecision:
     fingerprint: str
     author: str
     decided_at: datetime
+
+
+def _customer_filter(tenant: str, search: str) -> tuple[str, list[Any]]:
+    where, params = "c.tenant=?", [tenant]
+    if search:
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += " AND (c.name LIKE ? ESCAPE '\\' OR c.number LIKE ? ESCAPE '\\')"
+        params += [like, like]
+    return where, params
 
 
 class ConsoleMixin:
@@ -167,34 +176,38 @@ class ConsoleMixin:
             (today, tenant),
         )
 
-    def aging_units(self, tenant: str, today: str) -> Iterator[sqlite3.Row]:
+    def aging_units(self, tenant: str, today: date) -> Iterator[sqlite3.Row]:
         """Open amounts per currency and days-overdue bucket (report.BUCKETS), in 1/SCALE."""
-        days = "CAST(julianday(?) - julianday(due_date) AS INTEGER)"
+        bounds = [(today - timedelta(days=d)).isoformat() for d in (0, 14, 30, 60, 90)]
         bucket = (
-            f"CASE WHEN {days} <= 0 THEN '0' WHEN {days} <= 14 THEN '1-14' "
-            f"WHEN {days} <= 30 THEN '15-30' WHEN {days} <= 60 THEN '31-60' "
-            f"WHEN {days} <= 90 THEN '61-90' ELSE '90+' END"
+            "CASE WHEN due_date >= ? THEN '0' WHEN due_date >= ? THEN '1-14' "
+            "WHEN due_date >= ? THEN '15-30' WHEN due_date >= ? THEN '31-60' "
+            "WHEN due_date >= ? THEN '61-90' ELSE '90+' END"
         )
         return self._conn().execute(
             f"SELECT currency, {bucket} AS bucket, SUM({_UNITS}) AS amount, COUNT(*) AS n "
             "FROM invoices WHERE tenant=? AND status='open' AND CAST(outstanding AS REAL) > 0 "
             "GROUP BY currency, bucket",
-            (today,) * 5 + (tenant,),
+            (*bounds, tenant),
         )
 
     def plan_generation(self, tenant: str) -> tuple[Any, ...]:
-        """Changes whenever what the plan depends on may have changed: invoices, customers,
-        notes, the journal, findings, runs."""
-        row = self._conn().execute(
-            "SELECT (SELECT MAX(id) FROM runs WHERE tenant=:t), "
-            "(SELECT MAX(updated_at) || COUNT(*) FROM invoices WHERE tenant=:t), "
-            "(SELECT MAX(updated_at) || COUNT(*) FROM customers WHERE tenant=:t), "
-            "(SELECT MAX(id) || '/' || COUNT(resolved_at) FROM notes WHERE tenant=:t), "
-            "(SELECT MAX(updated_at) || COUNT(*) FROM actions WHERE tenant=:t), "
-            "(SELECT MAX(last_seen) || COUNT(resolved_at) FROM findings WHERE tenant=:t), "
-            "(SELECT MAX(fetched_at) FROM rates)",
-            {"t": tenant},
-        ).fetchone()
+        """Changes whenever what the plan depends on may have changed: a run started or ended
+        (invoices and customers change only in a cycle), notes, the journal (a push re-reads
+        its invoices and journals each), findings, fetched rates."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT (SELECT id || '/' || COALESCE(ended_at, '') FROM runs WHERE tenant=:t "
+                "ORDER BY id DESC LIMIT 1), "
+                "(SELECT MAX(id) || '/' || COUNT(resolved_at) FROM notes WHERE tenant=:t), "
+                "(SELECT MAX(updated_at) || COUNT(*) FROM actions WHERE tenant=:t), "
+                "(SELECT MAX(last_seen) || COUNT(resolved_at) FROM findings WHERE tenant=:t), "
+                "(SELECT MAX(fetched_at) FROM rates)",
+                {"t": tenant},
+            )
+            .fetchone()
+        )
         return tuple(row)
 
     def customer_names(self, tenant: str, ids: list[str]) -> dict[str, tuple[str | None, str]]:
@@ -230,6 +243,48 @@ class ConsoleMixin:
             (tenant,),
         )
         return [r[0] for r in rows if r[0]]
+
+    def customer_page_rows(
+        self, tenant: str, search: str, offset: int, limit: int
+    ) -> tuple[int, list[sqlite3.Row]]:
+        """One page of customers matching ``search``, the largest open balance first (all
+        currencies added up, for the order only): (total matching, rows)."""
+        where, params = _customer_filter(tenant, search)
+        conn = self._conn()
+        total = conn.execute(f"SELECT COUNT(*) FROM customers c WHERE {where}", params).fetchone()
+        rows = conn.execute(
+            f"WITH b AS (SELECT customer_id, SUM({_UNITS}) AS units FROM invoices "
+            "WHERE tenant=? AND status='open' AND CAST(outstanding AS REAL) > 0 "
+            "GROUP BY customer_id) "
+            "SELECT c.provider_id, c.number, c.name, c.org_number FROM customers c "
+            f"LEFT JOIN b ON b.customer_id = c.provider_id WHERE {where} "
+            "ORDER BY COALESCE(b.units, 0) DESC, c.name, c.provider_id LIMIT ? OFFSET ?",
+            (tenant, *params, limit, offset),
+        )
+        return int(total[0]), list(rows)
+
+    def customer_balances_of(self, tenant: str, today: str, ids: list[str]) -> list[sqlite3.Row]:
+        """``customer_balances`` for the customers ``ids`` only."""
+        marks = ",".join("?" * len(ids))
+        return list(
+            self._conn().execute(
+                f"SELECT customer_id, currency, SUM({_UNITS}) AS amount, "
+                f"SUM(CASE WHEN due_date < ? THEN {_UNITS} ELSE 0 END) AS overdue, "
+                "MIN(due_date) AS oldest_due, COUNT(*) AS n FROM invoices "
+                f"WHERE tenant=? AND status='open' AND customer_id IN ({marks}) "
+                "AND CAST(outstanding AS REAL) > 0 GROUP BY customer_id, currency",
+                (today, tenant, *ids),
+            )
+        )
+
+    def finding_counts(self, tenant: str, ids: list[str]) -> dict[str, int]:
+        marks = ",".join("?" * len(ids))
+        rows = self._conn().execute(
+            "SELECT customer_id, COUNT(*) FROM findings WHERE tenant=? AND resolved_at IS NULL "
+            f"AND customer_id IN ({marks}) GROUP BY customer_id",
+            (tenant, *ids),
+        )
+        return {r[0]: int(r[1]) for r in rows}
 
     def customer_rows(self, tenant: str, search: str) -> list[sqlite3.Row]:
         """Customers (id, number, name, org number) matching ``search`` in number or name."""

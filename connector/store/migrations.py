@@ -226,7 +226,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         11,
-        "review decisions on planned actions (who approved, skipped or held what, and when)",
+        "review decisions on planned actions (who approved, skipped or held what, and when); "
+        "an index covering the console's balance and aging sums",
         """
         CREATE TABLE IF NOT EXISTS approvals (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -240,6 +241,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             decided_at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS approvals_key ON approvals (tenant, action_key, id);
+        CREATE INDEX IF NOT EXISTS invoices_balances
+            ON invoices (tenant, status, customer_id, currency, due_date, outstanding, provider_id);
         """,
     ),
 ]
