@@ -225,3 +225,21 @@ def test_skip_takes_a_letter_out_of_the_push_and_hold_out_of_the_plan(
     holds = [n for n in store.notes("fjord") if n.kind.value == "do_not_remind"]
     assert {n.invoice_id for n in holds} == {ln.action.invoice_id for ln in second.lines}
     assert all(n.author == "ada" for n in holds)
+
+
+def test_each_user_reads_the_console_in_their_language_legal_terms_kept(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "alf")
+    assert "Review queue" in client.get("/queue").text
+    client.post("/me/language", data={"csrf": csrf, "language": "nb", "back": "/queue"})
+    page = client.get("/queue").text
+    assert 'lang="nb"' in page and "Godkjenningskø" in page and "Godkjenn" in page
+    assert "purring" in page  # the legal term stays as the law names it
+    user = store.console_user("alf")
+    assert user is not None and user.language == "nb"
+    client.post("/me/language", data={"csrf": csrf, "language": "sv"})
+    assert "Granskningskö" in client.get("/queue").text
+    client.post("/me/language", data={"csrf": csrf, "language": "xx"})  # unknown: ignored
+    assert store.console_user("alf").language == "sv"  # type: ignore[union-attr]

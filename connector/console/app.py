@@ -28,7 +28,7 @@ from connector.console.auth import (
     check_password,
     csrf_ok,
 )
-from connector.console.templating import environment
+from connector.console.templating import LANGUAGES, environment, i18n
 from connector.cycle import CycleResult
 from connector.models import Note, NoteKind
 from connector.store import Store
@@ -82,8 +82,10 @@ class Console:
         self, request: Request, name: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         session = request.state.session if hasattr(request.state, "session") else None
+        user = getattr(request.state, "user", None)
         html = self.env.get_template(name).render(
-            user=getattr(request.state, "user", None),
+            **i18n(user.language if user else "en"),
+            user=user,
             csrf=session.csrf if session else "",
             tenants=self.config.tenants,
             path=request.url.path,
@@ -187,6 +189,21 @@ async def logout(console: Console, request: Request) -> Response:
 
 
 # -- pages ---------------------------------------------------------------------------------------
+@page()
+async def language(console: Console, request: Request) -> Response:
+    """The logged-in user's own language for the console."""
+    chosen = str(request.state.form.get("language", ""))
+    if chosen in LANGUAGES:
+        console.store.set_language(request.state.user.name, chosen)
+    back = str(request.state.form.get("back", "/"))
+    return RedirectResponse(_local(back), status_code=303)
+
+
+def _local(path: str) -> str:
+    """A redirect target on this site only."""
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
 @page()
 async def overview(console: Console, request: Request) -> Response:
     today = console.clock.today()
@@ -415,6 +432,7 @@ async def actions(console: Console, request: Request) -> Response:
 ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/login", login_form, ["GET"]),
     ("/logout", logout, ["POST"]),
+    ("/me/language", language, ["POST"]),
     ("/", overview, ["GET"]),
     ("/t/{tenant}", overview, ["GET"]),
     ("/queue", queue, ["GET"]),

@@ -4,8 +4,10 @@ Autoescape is on for every template; every printed value also has its person num
 
 from __future__ import annotations
 
+import gettext
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,22 @@ from connector.render.views import STAGE_NAMES
 from connector.validation.identifiers import mask_person_numbers
 
 TEMPLATES = Path(__file__).parent / "templates"
+LOCALES = Path(__file__).parent / "locale"
+LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska"}
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The console's catalog for ``language`` (English: the texts as written)."""
+    if language not in LANGUAGES or language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation("kravsync", LOCALES, languages=[language], fallback=True)
+
+
+def i18n(language: str) -> dict[str, Any]:
+    """What a template needs to speak ``language``: ``_``, ``gettext``, ``ngettext``, ``lang``."""
+    t = translations(language if language in LANGUAGES else "en")
+    return {"_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "lang": language}
 
 
 def _shown(value: Any) -> Any:
@@ -61,4 +79,6 @@ def environment() -> Environment:
     env.globals["aging_chart"] = aging_chart
     env.globals["BUCKETS"] = BUCKETS
     env.globals["stage_name"] = stage_name
+    env.globals.update(i18n("en"))
+    env.globals["LANGUAGES"] = LANGUAGES
     return env

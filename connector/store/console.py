@@ -77,6 +77,13 @@ class ConsoleMixin:
             )
             return True
 
+    def set_language(self, name: str, language: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE console_users SET language=?, updated_at=? WHERE name=?",
+                (language, self._stamp(), name),
+            )
+
     def console_user(self, name: str) -> ConsoleUser | None:
         r = self._conn().execute("SELECT * FROM console_users WHERE name=?", (name,)).fetchone()
         if r is None:
