@@ -225,17 +225,11 @@ def credit_holds(tenant: TenantConfig, store: Store, today: date) -> list[HoldRo
             reasons[cid].append(describe(f["code"])[0])
         elif f["severity"] == "error":
             reasons[cid].append(f"blocks collection: {describe(f['code'])[0]}")
-    missed: dict[str, int] = defaultdict(int)
-    for a in store.done_on_open_invoices(tenant.name):
-        if a["stage"] == "handover":
-            reasons[a["customer_id"]].append(
-                f"invoice {a['invoice_number']} handed over to collection"
-            )
-        elif a["deadline"] and a["deadline"] < today.isoformat():
-            missed[a["customer_id"]] += 1
-    for cid, n in missed.items():
-        if n >= 2:
-            reasons[cid].append(f"{n} payment deadlines missed")
+    for h in store.collection_history(tenant.name, today):
+        if h["handed"]:
+            reasons[h["customer_id"]].append(f"handed over to collection: invoice {h['handed']}")
+        if h["missed"] >= 2:
+            reasons[h["customer_id"]].append(f"{h['missed']} payment deadlines missed")
     for cid in store.open_disputes(tenant.name):
         reasons[cid].append("open dispute")
     names = store.customer_names(tenant.name, list(reasons))

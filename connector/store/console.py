@@ -230,14 +230,18 @@ class ConsoleMixin:
             out.update({r[0]: (r[1], r[2]) for r in rows})
         return out
 
-    def done_on_open_invoices(self, tenant: str) -> list[sqlite3.Row]:
-        """Actions done on invoices still open: customer, invoice number, stage, deadline."""
+    def collection_history(self, tenant: str, today: date) -> list[sqlite3.Row]:
+        """Per customer, from the actions done on invoices still open: the invoices handed
+        over to collection and the payment deadlines missed (only customers with either)."""
         return list(
             self._conn().execute(
-                "SELECT customer_id, invoice_number, stage, deadline FROM actions "
+                "SELECT customer_id, "
+                "GROUP_CONCAT(CASE WHEN stage='handover' THEN invoice_number END, ', ') AS handed, "
+                "SUM(stage != 'handover' AND deadline < ?) AS missed FROM actions "
                 "WHERE tenant=? AND state='done' AND customer_id IS NOT NULL AND invoice_id IN "
-                "(SELECT provider_id FROM invoices WHERE tenant=? AND status='open')",
-                (tenant, tenant),
+                "(SELECT provider_id FROM invoices WHERE tenant=? AND status='open') "
+                "GROUP BY customer_id HAVING handed IS NOT NULL OR missed >= 2",
+                (today.isoformat(), tenant, tenant),
             )
         )
 
