@@ -377,7 +377,7 @@ async def holds(console: Console, request: Request) -> Response:
     return console.render(
         request,
         "holds.html",
-        rows=rows[(number - 1) * size : number * size],
+        rows=pages.named_holds(console.store, rows[(number - 1) * size : number * size]),
         total=len(rows),
         page=number,
         pages=max(1, math.ceil(len(rows) / size)),
@@ -392,7 +392,7 @@ async def holds_csv(console: Console, request: Request) -> Response:
     writer = csv.writer(out)
     writer.writerow(["tenant", "customer_id", "customer_number", "customer_name", "reasons"])
     for t in console.selected(request):
-        for h in pages.credit_holds(t, console.store, today):
+        for h in pages.named_holds(console.store, pages.credit_holds(t, console.store, today)):
             writer.writerow(
                 [
                     _cell(x)

@@ -215,7 +215,8 @@ class HoldRow:
 
 
 def credit_holds(tenant: TenantConfig, store: Store, today: date) -> list[HoldRow]:
-    """Customers who should get no new credit, each with the reasons in words."""
+    """Customers who should get no new credit, each with the reasons in words, those with the
+    most reasons first (names not read: see ``named_holds``)."""
     reasons: dict[str, list[str]] = defaultdict(list)
     for f in store.finding_rows(tenant.name):
         cid = f["customer_id"]
@@ -232,9 +233,17 @@ def credit_holds(tenant: TenantConfig, store: Store, today: date) -> list[HoldRo
             reasons[h["customer_id"]].append(f"{h['missed']} payment deadlines missed")
     for cid in store.open_disputes(tenant.name):
         reasons[cid].append("open dispute")
-    names = store.customer_names(tenant.name, list(reasons))
-    out = [
-        HoldRow(tenant.name, cid, *names.get(cid, (None, "(unknown)")), sorted(set(why)))
-        for cid, why in reasons.items()
-    ]
-    return sorted(out, key=lambda h: (h.name.lower(), h.customer_id))
+    out = [HoldRow(tenant.name, cid, None, "", sorted(set(why))) for cid, why in reasons.items()]
+    return sorted(out, key=lambda h: (-len(h.reasons), h.customer_id))
+
+
+def named_holds(store: Store, rows: list[HoldRow]) -> list[HoldRow]:
+    """``rows`` with their customers' numbers and names (read for these rows only)."""
+    out = []
+    for tenant in dict.fromkeys(h.tenant for h in rows):
+        mine = [h for h in rows if h.tenant == tenant]
+        names = store.customer_names(tenant, [h.customer_id for h in mine])
+        for h in mine:
+            h.number, h.name = names.get(h.customer_id, (None, "(unknown)"))
+            out.append(h)
+    return out
