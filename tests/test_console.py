@@ -243,3 +243,50 @@ def test_each_user_reads_the_console_in_their_language_legal_terms_kept(
     assert "Granskningskö" in client.get("/queue").text
     client.post("/me/language", data={"csrf": csrf, "language": "xx"})  # unknown: ignored
     assert store.console_user("alf").language == "sv"  # type: ignore[union-attr]
+
+
+def test_redirects_stay_on_the_site(setup: tuple[Path, TestClient, Store]) -> None:
+    _, client, _ = setup
+    csrf = login(client, "alf")
+    for back in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post(
+            "/me/language",
+            data={"csrf": csrf, "language": "en", "back": back},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/"
+
+
+def test_the_console_beside_the_daemon_serves_on_loopback(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    import socket
+
+    import requests
+
+    from connector.config import load_config
+    from connector.console.serve import start_in_thread
+
+    config, _, store = setup
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    stop = start_in_thread(load_config(config), store, clock, port=port)
+    try:
+        for _ in range(100):
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                threading_wait(0.05)
+        assert page.status_code == 200 and 'name="password"' in page.text
+        assert "server" not in {k.lower() for k in page.headers}
+    finally:
+        stop()
+
+
+def threading_wait(seconds: float) -> None:
+    import threading
+
+    threading.Event().wait(seconds)

@@ -201,7 +201,8 @@ async def language(console: Console, request: Request) -> Response:
 
 def _local(path: str) -> str:
     """A redirect target on this site only."""
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    safe = path.startswith("/") and not path.startswith("//") and "\\" not in path
+    return path if safe else "/"
 
 
 @page()
