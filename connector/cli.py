@@ -1,4 +1,5 @@
-"""The `kravsync` command line (DESIGN.md §3). Exit codes: 0 ok, 1 a tenant failed, 2 usage/config."""
+"""The `kravsync` command line (DESIGN.md §3). Exit codes: 0 ok, 1 a tenant failed, 2 usage/config,
+3 (sync) actions failed or stuck pending."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from connector.policy import PolicyError
 from connector.render.progress import progress_for
 from connector.render.report import render as render_report
 from connector.render.report import render_invoices_csv
-from connector.render.status import collect, status_json, status_table
+from connector.render.status import action_counts, collect, counts_line, status_json, status_table
 from connector.render.views import (
     invoice_rows,
     plan_json,
@@ -44,7 +45,7 @@ from connector.store import StoreError, open_store
 from providers.base import get_factory
 from providers.http import ProviderError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ACTIONS = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -94,6 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--tenant", action="append", default=[])
     p.add_argument("--today", type=_date)
+
+    p = sub.add_parser(
+        "actions",
+        help="the action journal; `actions retry KEY|--all-failed` re-arms failed actions",
+        description="List the journal, or re-arm failed actions after a fix: the next sync "
+        "looks for them at the provider, re-reads the invoice and decides again before sending.",
+    )
+    p.add_argument("verb", nargs="?", choices=("list", "retry"), default="list")
+    p.add_argument("key", nargs="?", help="retry: the action's key (as `actions` lists it)")
+    p.add_argument("--tenant", action="append", default=[])
+    p.add_argument("--state", choices=("failed", "pending", "stuck", "done", "skipped"))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--all-failed", action="store_true", help="retry: every failed action")
 
     p = sub.add_parser("sandbox", help="run a provider sandbox alone, for trying things with curl")
     p.add_argument("--provider", default="fiken", help="provider name (default fiken)")
@@ -221,7 +235,7 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     if not tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
     store = open_store(config.store_url(), clock)
-    failed = 0
+    failed = alarming = 0
     for tenant in tenants:
         progress = progress_for(tenant.name)
 
@@ -250,7 +264,13 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
                 f"  ... and {len(skipped) - 20} more skipped records (see the store's run_errors)"
             )
         failed += not result.ok
-    return EXIT_FAILED if failed else EXIT_OK
+        counts = action_counts(store, tenant, clock)
+        if counts.alarming or args.verbose:
+            print(_line(f"{tenant.name}: actions: {counts_line(counts, clock.now())}"))
+        alarming += counts.alarming
+    if failed:
+        return EXIT_FAILED
+    return EXIT_ACTIONS if alarming else EXIT_OK
 
 
 def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -302,18 +322,57 @@ def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     names = [t.name for t in _tenants(config, args.tenant)]
     statuses = collect(store, names, clock.today())
     notices = {t.name: tenant_notices(t, store, clock.today()) for t in _tenants(config, args.tenant)}
+    actions = {t.name: action_counts(store, t, clock) for t in _tenants(config, args.tenant)}
     if args.format == "json":
-        document = status_json(statuses)
+        document = status_json(statuses, actions, clock.now())
         for entry in document["tenants"]:
             entry["rates"] = notices.get(entry["tenant"], [])
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        print(status_table(statuses))
+        print(status_table(statuses, actions, clock.now()))
         unclaimed = [(name, line) for name, lines in notices.items() for line in lines]
         if unclaimed:
             print("\nfigures missing (not claimed):")
             for name, line in unclaimed:
                 print(f"  {name}: {line}")
+    return EXIT_OK
+
+
+def cmd_actions(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector.render.actions import actions_table, entry_json, shown_state
+
+    tenants = _tenants(config, args.tenant)
+    store = open_store(config.store_url(), clock)
+    now = clock.now()
+    if args.verb == "retry":
+        if bool(args.key) == bool(args.all_failed):
+            raise UsageError("actions retry: give one action KEY or --all-failed")
+        moved: list[str] = []
+        for tenant in tenants:
+            moved += store.journal_rearm(tenant.name, [args.key] if args.key else None)
+        if args.key and not moved:
+            raise UsageError(f"actions retry: no failed action {args.key!r} in the store")
+        for key in moved:
+            print(_line(f"re-armed {key}"))
+        print(
+            f"{len(moved)} failed action(s) re-armed: the next `kravsync sync` looks for them at "
+            "the provider, re-reads each invoice and decides again before sending anything"
+        )
+        return EXIT_OK
+    if args.key:
+        raise UsageError("actions: a KEY only goes with `actions retry`")
+    rows = []
+    for tenant in tenants:
+        stuck_after = tenant.stuck_after
+        for entry in store.journal(tenant.name):
+            state = shown_state(entry, now, stuck_after)
+            if args.state is None or args.state == state:
+                rows.append((tenant.name, entry, state))
+    if args.format == "json":
+        document = {"actions": [entry_json(t, e, s, now) for t, e, s in rows]}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(actions_table(rows, now), end="")
     return EXIT_OK
 
 
@@ -603,6 +662,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "sync": cmd_sync,
             "daemon": cmd_daemon,
             "status": cmd_status,
+            "actions": cmd_actions,
             "plan": cmd_plan,
             "report": cmd_report,
             "note": cmd_note,

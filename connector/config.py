@@ -11,10 +11,10 @@ import ipaddress
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -181,6 +181,40 @@ class EmailSettings(BaseModel):
         return self
 
 
+class FeeInvoiceMarks(BaseModel):
+    """`[tenants.fee_invoices]`: invoices the tenant books as fees or compensation (made by hand
+    or by another tool). Like kravsync's own fee invoices they are never reminded, never charged
+    a fee or interest of their own."""
+
+    model_config = ConfigDict(extra="forbid")
+    # case-insensitive pieces of the invoice's own text (Fiken: invoiceText)
+    text: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+    # invoice numbers, exactly as the accounting system shows them
+    numbers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+
+    @field_validator("text", "numbers")
+    @classmethod
+    def _clean(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            try:
+                no_control_characters(item)
+            except ValueError as exc:
+                raise ValueError(f"[{index}] {exc}") from None
+            if not item.strip():
+                raise ValueError(f"[{index}] is blank")
+        return value
+
+    def marks(self, number: str, text: str | None) -> bool:
+        if number in self.numbers:
+            return True
+        folded = (text or "").casefold()
+        return any(piece.casefold() in folded for piece in self.text)
+
+
 class ManualRate(BaseModel):
     """A dated figure set by hand (`[rates.no]` / `[rates.se]`), with where it comes from."""
 
@@ -207,6 +241,9 @@ class TenantConfig(BaseModel):
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     push: bool | Literal["approve"] = False  # "approve": only letters approved in the console
+    # A pending action unmoved this long (and at least two intervals) is "stuck": `sync` exits 3,
+    # `status` and /healthz say so.
+    stuck_after_hours: float = Field(default=24.0, gt=0, le=90 * 24, allow_inf_nan=False)
     requests_per_window: int | None = Field(default=None, ge=1, le=10_000)
     window_seconds: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
     # Backfill detail reads per cycle (providers whose lists lack facts, e.g. Fortnox); default:
@@ -215,6 +252,7 @@ class TenantConfig(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     email: EmailSettings | None = None
+    fee_invoices: FeeInvoiceMarks = Field(default_factory=FeeInvoiceMarks)
     # Fortnox: the tenant has Fortnox Finans and wants reminders handed to it.
     fortnox_finans: bool = False
     # How a provider with native reminders sends them (e.g. "EMAIL"); checked by the provider.
@@ -226,6 +264,14 @@ class TenantConfig(BaseModel):
     creditor_account: str | None = None
     # the config's [rates.<country>] rows for this tenant's country (set by Config)
     _manual_rates: list[tuple[str, ManualRate]] = PrivateAttr(default_factory=list)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        """When a pending action counts as stuck: ``stuck_after_hours``, but never before two
+        of the tenant's cycles had the chance to settle it."""
+        return max(
+            timedelta(hours=self.stuck_after_hours), timedelta(minutes=2 * self.interval_minutes)
+        )
 
     @property
     def manual_rates(self) -> list[tuple[str, ManualRate]]:
@@ -306,6 +352,12 @@ class TenantConfig(BaseModel):
         problems = factory.check_settings(self) if factory.check_settings else []
         if problems:
             raise ValueError(problems[0])
+        if self.push and factory.delivery is not None and not factory.delivery(self):
+            hint = f": {factory.delivery_hint}" if factory.delivery_hint else ""
+            raise ValueError(
+                f"push: true, but provider {self.provider!r} has no channel that can deliver a "
+                f"letter with this tenant's settings{hint}"
+            )
         return self
 
 

@@ -6,7 +6,9 @@
   and expiring if its holder dies), so two daemons on one store never double-work a tenant.
 - SIGTERM/SIGINT: no new cycles start; running cycles finish the letter in flight (the push
   engine checks the stop flag between letters, the pull between batches), then the process exits 0.
-- Optional ``/healthz`` on 127.0.0.1: the last cycle of every tenant and its failures.
+- Optional ``/healthz`` on 127.0.0.1: the last cycle of every tenant, its failures and its
+  journal (done, pending, failed, stuck); 503 when a tenant's last cycle failed or it has failed
+  or stuck actions.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import schedule
 from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
+from connector.render.status import action_counts, counts_json, counts_line
 from connector.runtime import run_tenant
+from connector.scrub import safe_message
 from connector.store import Store
 
 log = logging.getLogger("kravsync.daemon")
@@ -128,6 +132,13 @@ class Daemon:
             )
             ok, error = result.ok, result.sync.error
             log.info("cycle %s", result.summary())
+            counts = action_counts(self.store, tenant, self.clock)
+            if counts.alarming:
+                log.warning(
+                    "%s: actions: %s (see `kravsync actions`)",
+                    tenant.name,
+                    counts_line(counts, self.clock.now()),
+                )
         except Exception as exc:  # noqa: BLE001 - one tenant never stops the daemon
             log.exception("%s: cycle crashed", tenant.name)
             ok, error = False, f"{type(exc).__name__}: {exc}"
@@ -142,6 +153,18 @@ class Daemon:
     def health_document(self) -> tuple[int, dict[str, Any]]:
         tenants = {name: asdict(h) for name, h in self.health.items()}
         failing = [n for n, h in self.health.items() if h.last_ok is False]
+        now = self.clock.now()
+        for tenant in self.config.tenants:
+            try:
+                counts = action_counts(self.store, tenant, self.clock)
+            except Exception as exc:  # noqa: BLE001 - a store that cannot answer is unhealthy
+                tenants[tenant.name]["actions"] = {"error": safe_message(f"{type(exc).__name__}: {exc}")}
+                alarming = True
+            else:
+                tenants[tenant.name]["actions"] = counts_json(counts, now)
+                alarming = counts.alarming
+            if alarming and tenant.name not in failing:
+                failing.append(tenant.name)
         status = "ok" if not failing else "degraded"
         return (200 if not failing else 503), {
             "status": status,

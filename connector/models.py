@@ -120,12 +120,23 @@ class Invoice(_Model):
     handled_by: str | None = None  # a second sender that owns dunning (e.g. "fortnox_finans")
     credit_note_ids: tuple[str, ...] = ()
     last_modified: date | AwareDatetime | None = None
+    # The invoice's own free text as the provider keeps it (e.g. Fiken's invoiceText), capped;
+    # the tenant's `fee_invoices` patterns are matched against it.
+    text: str | None = None
+    # A fee or compensation invoice (kravsync's own, recognised by its ``[kravsync:<key>]``
+    # marker, or one the tenant marks in its config): the provider id of the invoice it charges
+    # for, "" when unknown. Never reminded, never charged a fee or interest of its own.
+    fee_for: str | None = None
 
     _cents = field_validator("gross", "outstanding")(to_cents)
 
     @property
     def is_open(self) -> bool:
         return self.status is InvoiceStatus.OPEN and self.outstanding > 0
+
+    @property
+    def is_fee_invoice(self) -> bool:
+        return self.fee_for is not None
 
 
 class ActionStage(StrEnum):
@@ -158,6 +169,9 @@ class ReminderAction(_Model):
     compensation: Decimal = Decimal("0")
     currency: str
     outstanding: Decimal
+    # Still open on the fee invoices of earlier letters about this invoice: shown on this
+    # letter (each fee invoice keeps its own KID/OCR), never charged anything again.
+    earlier_fees: Decimal = Decimal("0")
     reason: str = ""
 
     @property

@@ -57,6 +57,29 @@ _repr.maxlevel = 2
 _repr.maxdict = _repr.maxlist = 3
 
 
+# kravsync's own fee invoices carry ``[kravsync:<idempotency key>]`` in their text; the key ends
+# in ``<invoice id>:<stage>:<sequence>`` whatever comes before it.
+_OWN_FEE = re.compile(r"\[kravsync:([^\]\s]+):[a-z_]+:\d+\]")
+
+
+def own_fee_invoice_for(text: str | None) -> str | None:
+    """The provider id of the invoice a kravsync fee invoice charges for (from the marker in its
+    ``text``), or None when ``text`` carries no marker: not kravsync's fee invoice."""
+    if not text:
+        return None
+    found = _OWN_FEE.search(text)
+    if found is None:
+        return None
+    return found.group(1).rsplit(":", 1)[-1]
+
+
+def loose_text(raw: Mapping[str, Any], key: str, limit: int = 500) -> str | None:
+    """A free-text field only matched against (``Invoice.text``): normalised when it is text,
+    None otherwise. Never a reason to skip the record."""
+    value = raw.get(key)
+    return (normalise(value, limit) or None) if isinstance(value, str) else None
+
+
 def show(value: Any) -> str:
     """A short, safe ``repr`` of an untrusted value for an error message (never 1 MB, never
     deeper than two levels, never a control character)."""

@@ -29,10 +29,11 @@ from connector.models import (
     Invoice,
     InvoiceStatus,
 )
-from mappings.common import MAX_ID, Fields, country_code, record_id
+from mappings.common import MAX_ID, Fields, country_code, own_fee_invoice_for, record_id
 
 PROVIDER = "fiken"
 OWN_ATTACHMENT_PREFIX = "kravsync:"
+MAX_INVOICE_TEXT = 500  # Fiken's own limit on invoiceText
 
 # Norwegian (and common foreign) company forms, as the last word of a name.
 _COMPANY_SUFFIX = re.compile(
@@ -170,6 +171,7 @@ def invoice(raw: dict[str, Any]) -> Invoice:
     customer_fields = f.obj("customer")
     reminders = [d for d in dispatches if d.kind == "reminder"]
     sent_manually = f.flag("sentManually", False)
+    text = f.text("invoiceText", MAX_INVOICE_TEXT)
     return Invoice(
         provider=PROVIDER,
         provider_id=f.record_id,
@@ -190,6 +192,8 @@ def invoice(raw: dict[str, Any]) -> Invoice:
         last_reminded=max((d.on for d in reminders), default=None),
         credit_note_ids=credit_notes,
         last_modified=f.date("lastModifiedDate"),
+        text=text,
+        fee_for=own_fee_invoice_for(text),
     )
 
 

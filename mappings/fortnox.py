@@ -25,7 +25,7 @@ from connector.models import (
     Invoice,
     InvoiceStatus,
 )
-from mappings.common import MAX_ID, Fields, country_code, record_id, string_flag
+from mappings.common import MAX_ID, Fields, country_code, loose_text, record_id, string_flag
 
 PROVIDER = "fortnox"
 FORTNOX_FINANS = "fortnox_finans"
@@ -188,6 +188,7 @@ def invoice(raw: dict[str, Any]) -> Invoice:
         last_reminded=last_reminded,
         handled_by=FORTNOX_FINANS if f.flag("NoxFinans", False) else None,
         credit_note_ids=(credit_ref,) if credit_ref else (),
+        text=loose_text(f.raw, "Remarks"),
     )
 
 

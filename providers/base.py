@@ -280,6 +280,11 @@ class ProviderFactory:
     discover: Callable[..., list[DiscoveredTenant]] | None = None
     # check_settings(tenant) -> ["key: message", ...]: provider-specific config rules.
     check_settings: Callable[..., list[str]] | None = None
+    # delivery(tenant) -> the routes that can deliver a letter with this tenant's config (e.g.
+    # ("email",)); empty: none can, and a tenant with `push = true` is refused at load, the
+    # message ending in ``delivery_hint`` (which keys to set). None: the provider always can.
+    delivery: Callable[..., tuple[str, ...]] | None = None
+    delivery_hint: str = ""
 
 
 @cache

@@ -207,9 +207,9 @@ def _local(path: str) -> str:
 
 @page()
 async def overview(console: Console, request: Request) -> Response:
-    today = console.clock.today()
+    today, now = console.clock.today(), console.clock.now()
     chosen = console.tenant(request)
-    views = [pages.overview(t, console.store, today) for t in console.selected(request)]
+    views = [pages.overview(t, console.store, today, now) for t in console.selected(request)]
     total = pages.combined(views) if chosen is None and len(views) > 1 else None
     return console.render(request, "overview.html", views=views, total=total, chosen=chosen)
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -53,9 +53,9 @@ def receivables(tenant: TenantConfig, store: Store, today: date) -> dict[str, di
     return dict(sorted(out.items()))
 
 
-def overview(tenant: TenantConfig, store: Store, today: date) -> dict[str, Any]:
+def overview(tenant: TenantConfig, store: Store, today: date, now: datetime) -> dict[str, Any]:
     receivables_ = receivables(tenant, store, today)
-    counts = store.action_counts(tenant.name)
+    counts = store.action_counts(tenant.name, now, tenant.stuck_after)
     return {
         "tenant": tenant,
         "receivables": receivables_,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 
 from connector.config import TenantConfig, manual_rows
 from connector.cycle.backlog import plan_complete
@@ -35,6 +36,24 @@ def history(store: Store, tenant: str) -> dict[str, list[TakenAction]]:
     return out
 
 
+def mark_fee_invoice(tenant: TenantConfig, invoice: Invoice) -> Invoice:
+    """``invoice`` flagged as a fee invoice when the tenant's ``[tenants.fee_invoices]`` marks
+    it (kravsync's own are flagged by the mapping, from their marker)."""
+    if invoice.is_fee_invoice or not tenant.fee_invoices.marks(invoice.number, invoice.text):
+        return invoice
+    return invoice.model_copy(update={"fee_for": ""})
+
+
+def open_fees(store: Store, tenant: str) -> dict[tuple[str, str], Decimal]:
+    """Per (original invoice id, currency): what is still open on the fee invoices that
+    kravsync's letters about it created."""
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for invoice in store.invoices(tenant, open_only=True):
+        if invoice.fee_for and invoice.outstanding > 0:
+            out[(invoice.fee_for, invoice.currency)] += invoice.outstanding
+    return dict(out)
+
+
 def blocking(store: Store, tenant: str) -> dict[str, dict[ActionStage, Sequence[str]]]:
     """Per customer, per stage, the error findings that block it."""
     out: dict[str, dict[ActionStage, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -59,6 +78,8 @@ class PlanContext:
     notes: list[Note]
     blocking: dict[str, dict[ActionStage, Sequence[str]]]
     rules: CountryRules | None = None  # None: the built-in tables
+    # (original invoice id, currency) → still open on its fee invoices (rides along on letters)
+    fees: dict[tuple[str, str], Decimal] = field(default_factory=dict)
 
     @classmethod
     def load(cls, tenant: TenantConfig, store: Store, today: date) -> PlanContext:
@@ -71,11 +92,12 @@ class PlanContext:
             notes=store.notes(tenant.name),
             blocking=blocking(store, tenant.name),
             rules=tenant_rules(tenant, store),
+            fees=open_fees(store, tenant.name),
         )
 
     def plan(self, invoices: Iterable[Invoice]) -> list[Decision]:
-        return plan(
-            invoices,
+        decisions = plan(
+            (mark_fee_invoice(self.tenant, i) for i in invoices),
             tenant=self.tenant.name,
             country=self.tenant.country,
             settings=self.settings,
@@ -86,6 +108,24 @@ class PlanContext:
             blocking=self.blocking,
             rules=self.rules,
         )
+        return [self._with_fees(d) for d in decisions] if self.fees else decisions
+
+    def _with_fees(self, decision: Decision) -> Decision:
+        """An action on an invoice whose earlier fee invoices are still open carries their
+        amount (shown on the letter; nothing new is charged on it)."""
+        action = decision.action
+        if action is None:
+            return decision
+        earlier = self.fees.get((action.invoice_id, action.currency))
+        if not earlier:
+            return decision
+        action = action.model_copy(
+            update={
+                "earlier_fees": earlier,
+                "reason": f"{action.reason}; {earlier} open on earlier fee invoices rides along",
+            }
+        )
+        return replace(decision, action=action, reason=action.reason)
 
     def decide(self, invoice: Invoice, pending: ReminderAction | None = None) -> Decision:
         """The decision for one invoice with fresh facts (right before a push). ``pending``:

@@ -13,7 +13,11 @@ For every cycle of a tenant that may push:
    primary key, so a second writer cannot take it) before the provider is called, one letter per
    customer × stage × currency, and ``done`` only after the provider confirmed it. A 4xx refusal
    marks it ``failed`` with the provider's message (tried again on later cycles, a bounded number
-   of times); 5xx and timeouts leave it ``pending`` for the next cycle's reconciliation.
+   of times); 5xx and timeouts leave it ``pending`` for the next cycle's reconciliation. An
+   action out of attempts stays ``failed`` and is reported as failed on every cycle until
+   ``kravsync actions retry`` re-arms it: it is then reconciled like a pending one and decided
+   again on the re-read invoice, and goes out on the fresh decision's terms (on its first terms
+   when the provider holds part of it), or is skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from connector.models import ActionState, Invoice, ReminderAction
 from connector.policy import Decision, group_actions
 from connector.render.notices import Creditor, render_letter
 from connector.store import Store
+from connector.store.records import REARMED
 from providers.base import Letter, MessageChannel, Provider, PushResult
 from providers.http import ClientError, ProviderError
 
@@ -75,6 +80,8 @@ class Pusher:
     report: PushReport = field(default_factory=PushReport)
 
     # -- entry point ----------------------------------------------------------------------------
+    _rearmed: set[str] = field(default_factory=set)
+
     def run(self, decisions: Sequence[Decision]) -> PushReport:
         resend = self._reconcile()
         planned = [d.action for d in decisions if d.action is not None]
@@ -99,6 +106,11 @@ class Pusher:
                 log.warning("%s: %s: lookup failed, stays pending: %s", self.tenant.name, key, exc)
                 self.report.pending.append(key)
                 continue
+            if entry.message == REARMED and found is None:
+                # Re-armed by hand and no trace of it at the provider: it goes out on the fresh
+                # decision's terms. With a partial trace it completes on the terms it began with
+                # (each step finds its own evidence by them).
+                self._rearmed.add(key)
             if found is not None and found.ok:
                 self.store.journal_finish(
                     key,
@@ -159,10 +171,12 @@ class Pusher:
             reason = f"fresh facts: {decision.reason}"
             self._skip(action, reason, journalled=journalled)
             return None
-        if journalled:
+        if journalled and key not in self._rearmed:
             # A pending action keeps the terms it was journalled (and maybe partly sent) with.
             return action, invoice
-        if self.gate is not None and not self.gate.allows(again, invoice.due_date):
+        if journalled:  # re-armed by hand after a failure: today's terms, not the failed ones
+            self.store.journal_replace(again)
+        elif self.gate is not None and not self.gate.allows(again, invoice.due_date):
             log.info("%s: %s: facts changed since it was approved; waits", self.tenant.name, key)
             return None  # the approval is void: the letter waits in the review queue
         return again, invoice
@@ -177,9 +191,22 @@ class Pusher:
     def _journal(self, action: ReminderAction) -> bool:
         if self.store.journal_begin(action):
             return True
-        if self.store.journal_retry(action.idempotency_key, MAX_ATTEMPTS):
-            log.info("%s: %s failed before; trying again", self.tenant.name, action.idempotency_key)
+        key = action.idempotency_key
+        if self.store.journal_retry(key, MAX_ATTEMPTS):
+            log.info("%s: %s failed before; trying again", self.tenant.name, key)
             return True
+        entry = self.store.journal_entry(key)
+        if entry is not None and entry.state is ActionState.FAILED:
+            # Out of attempts: never silent. It stays failed until `kravsync actions retry`.
+            self.report.failed.append(key)
+            log.warning(
+                "%s: %s failed %d times, not tried again until `kravsync actions retry %s`: %s",
+                self.tenant.name,
+                key,
+                entry.attempts,
+                key,
+                entry.message,
+            )
         return False  # already done, skipped, pending elsewhere, or out of attempts
 
     def _letter(self, actions: list[ReminderAction], invoices: list[Invoice]) -> Letter:

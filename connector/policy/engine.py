@@ -1,7 +1,7 @@
 """The reminder engine: one pure function from an invoice's current facts to its next step.
 
-Rules are tried in order and the first that matches decides (closed → second sender → handed
-over → not overdue → time-barred → below minimum → on hold → ladder). The ladder works out the
+Rules are tried in order and the first that matches decides (closed → fee invoice → second
+sender → handed over → not overdue → time-barred → below minimum → on hold → ladder). The ladder works out the
 next stage from the actions already taken (``TakenAction``), so nothing but taken actions is
 ever stored. No clock, no I/O: ``today`` and every fact come in as arguments.
 """
@@ -60,6 +60,7 @@ class Outcome(StrEnum):
     NOT_OVERDUE = "not_overdue"
     TIME_BARRED = "time_barred"
     BELOW_MINIMUM = "below_minimum"
+    FEE_INVOICE = "fee_invoice"  # a fee or compensation invoice: never dunned on its own
     ON_HOLD = "on_hold"
     WAITING = "waiting"
     BLOCKED = "blocked"
@@ -279,6 +280,8 @@ def _decide(
         else:
             state = "not booked" if not inv.booked else "nothing outstanding"
         return Decision(inv, Outcome.CLOSED, f"not open ({state})")
+    if inv.is_fee_invoice:
+        return Decision(inv, Outcome.FEE_INVOICE, _fee_invoice_reason(inv))
     hist = tuple(sorted(history, key=_order)) if history else ()
 
     second = _second_sender(inv, hist)
@@ -301,12 +304,13 @@ def _decide(
             if bar.barred(today):
                 return Decision(inv, Outcome.TIME_BARRED, bar_warning, warnings=tuple(warnings))
 
-    if inv.outstanding < pol.settings.minimum_amount:
+    minimum, minimum_why = _minimum(pol, inv, today)
+    if inv.outstanding < minimum:
         return Decision(
             inv,
             Outcome.BELOW_MINIMUM,
             f"below minimum amount: {inv.outstanding} {inv.currency} is under "
-            f"{pol.settings.minimum_amount}",
+            f"{minimum}{minimum_why}",
             warnings=tuple(warnings),
         )
 
@@ -355,9 +359,40 @@ def _decide(
         )
 
     action = _action(inv, tenant, pol, today, customer, hist, stage, sequence, why)
+    charged = action.fee + action.compensation
+    if pol.settings.minimum_amount is None and inv.outstanding < charged:
+        return Decision(
+            inv,
+            Outcome.BELOW_MINIMUM,
+            f"below minimum amount: {inv.outstanding} {inv.currency} is less than the "
+            f"{charged} the {name} would charge (no fee letter for a balance smaller than its "
+            "fee; minimum_amount = 0 reminds every balance)",
+            warnings=tuple(warnings),
+            stage=stage,
+        )
     return Decision(
         inv, Outcome.ACTION, action.reason, action=action, warnings=tuple(warnings), stage=stage
     )
+
+
+def _fee_invoice_reason(inv: Invoice) -> str:
+    of = f" for invoice id {inv.fee_for}" if inv.fee_for else ""
+    return (
+        f"a fee invoice{of}: never reminded and never charged a fee or interest of its own; "
+        "its open amount rides along on the original invoice's next letter"
+    )
+
+
+def _minimum(pol: _Policy, inv: Invoice, today: date) -> tuple[Decimal, str]:
+    """The balance below which no letter goes out, and why (empty when set by hand)."""
+    if pol.settings.minimum_amount is not None:
+        return pol.settings.minimum_amount, ""
+    if inv.currency != pol.rules.currency:
+        return ZERO, ""
+    cap = pol.rules.reminder_fee_cap.at(today).value
+    if cap is None:  # the figure is not known for that day: no floor but the fee check
+        return ZERO, ""
+    return cap, f" (default: the statutory reminder fee {cap} {pol.rules.currency} that day)"
 
 
 def _due_move(pol: _Policy, due: date) -> str:

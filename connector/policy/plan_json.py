@@ -33,6 +33,7 @@ def plan_item(action: ReminderAction) -> dict[str, str | None]:
         "compensation": money(action.compensation),
         "currency": action.currency,
         "outstanding": money(action.outstanding),
+        **({"earlier_fees": money(action.earlier_fees)} if action.earlier_fees else {}),
         "reason": action.reason,
     }
 

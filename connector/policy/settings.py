@@ -96,8 +96,11 @@ class PolicySettings(BaseModel):
     interest: bool = True
     b2b_compensation: bool = True
     compensation_stage: ActionStage = ActionStage.COLLECTION_NOTICE
-    minimum_amount: Decimal = Field(
-        default=Decimal("0"), ge=0, description="outstanding below: skip"
+    # Outstanding below this: no letter. None (the default): the country's statutory reminder
+    # fee that day (NO: 1/10 of inkassosatsen; SE: 60 kr), and never a letter whose fee is more
+    # than the balance it is about. 0: every balance.
+    minimum_amount: Decimal | None = Field(
+        default=None, ge=0, description="outstanding below: skip (default: the reminder fee)"
     )
     blocking_stages: tuple[ActionStage, ...] = (
         ActionStage.COLLECTION_NOTICE,

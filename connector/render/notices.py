@@ -160,6 +160,7 @@ class _Labels:
     total: str
     pay_to: str  # "{account}" placeholder
     deadline: str
+    earlier: str  # still open on the fee invoices of earlier letters
     org: str = "Org.nr."
 
 
@@ -182,6 +183,7 @@ _LABELS = {
         total="Totalt å betale",
         pay_to="Betales til konto {account}. Bruk KID for hver faktura.",
         deadline="Frist",
+        earlier="Ubetalte gebyr fra tidligere brev (egen faktura)",
     ),
     "SE": _Labels(
         invoice="Faktura",
@@ -201,6 +203,7 @@ _LABELS = {
         total="Totalt att betala",
         pay_to="Betala till {account}. Ange OCR-nummer för varje faktura.",
         deadline="Frist",
+        earlier="Obetalda avgifter från tidigare brev (egen faktura)",
     ),
 }
 
@@ -358,6 +361,9 @@ def _body(
         if action.compensation:
             rows.append(_Row(labels.compensation, money(action.compensation, currency)))
             due += action.compensation
+        if action.earlier_fees:
+            rows.append(_Row(labels.earlier, money(action.earlier_fees, currency)))
+            due += action.earlier_fees
         if invoice.payment_reference:
             rows.append(_Row(labels.ref, invoice.payment_reference))
         if deadlines_differ and action.deadline is not None:

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from connector.clock import Clock
+from connector.config import TenantConfig
 from connector.render.textsafe import printable
 from connector.store import Store, TenantStatus
+from connector.store.records import ActionCounts
+
+STATES = ("done", "pending", "failed", "stuck")
+
+
+def action_counts(store: Store, tenant: TenantConfig, clock: Clock) -> ActionCounts:
+    """The tenant's journal by state, with its own threshold for stuck."""
+    return store.action_counts(tenant.name, clock.now(), tenant.stuck_after)
+
+
+def age(delta: timedelta | None) -> str:
+    """``3d 4h``, ``5h 10m``, ``12m``; ``-`` for none."""
+    if delta is None:
+        return "-"
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+def counts_line(counts: ActionCounts, now: datetime) -> str:
+    """``2 done, 1 pending, 3 failed, 0 stuck; oldest 2d 4h``."""
+    line = ", ".join(f"{getattr(counts, s)} {s}" for s in STATES)
+    oldest = counts.oldest_age(now)
+    return line + (f"; oldest {age(oldest)}" if oldest is not None else "")
+
+
+def counts_json(counts: ActionCounts, now: datetime) -> dict[str, Any]:
+    """Per state: the count and the age in seconds of its oldest action (not done)."""
+    out: dict[str, Any] = {s: getattr(counts, s) for s in STATES}
+    out["oldest_seconds"] = {
+        s: int((now - when).total_seconds()) for s, when in sorted(counts.oldest.items())
+    }
+    return out
 
 
 def _money(amounts: dict[str, Decimal]) -> str:
@@ -20,13 +58,23 @@ def _money(amounts: dict[str, Decimal]) -> str:
     )
 
 
-def status_json(statuses: Iterable[TenantStatus]) -> dict[str, Any]:
+def status_json(
+    statuses: Iterable[TenantStatus],
+    actions: Mapping[str, ActionCounts] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     tenants = []
     for s in statuses:
         run = s.last_run
+        counts = (actions or {}).get(s.tenant)
         tenants.append(
             {
                 "tenant": s.tenant,
+                **(
+                    {"actions": counts_json(counts, now)}
+                    if counts is not None and now is not None
+                    else {}
+                ),
                 "customers": s.customers,
                 "open_invoices": s.open_invoices,
                 "outstanding": {k: str(v) for k, v in s.outstanding.items()},
@@ -49,24 +97,35 @@ def status_json(statuses: Iterable[TenantStatus]) -> dict[str, Any]:
     return {"tenants": tenants}
 
 
-def status_table(statuses: Iterable[TenantStatus]) -> str:
+def status_table(
+    statuses: Iterable[TenantStatus],
+    actions: Mapping[str, ActionCounts] | None = None,
+    now: datetime | None = None,
+) -> str:
     statuses = list(statuses)
-    header = ("tenant", "customers", "open", "outstanding", "overdue", "overdue amount", "last run")
+    shown_actions = actions is not None and now is not None
+    header: tuple[str, ...] = (
+        "tenant", "customers", "open", "outstanding", "overdue", "overdue amount", "last run"
+    )
+    if shown_actions:
+        header += (*STATES, "oldest")
     rows: list[tuple[str, ...]] = [header]
     for s in statuses:
         run = s.last_run
         last = "never" if run is None else f"{run.started_at.astimezone():%Y-%m-%d %H:%M} {run.outcome}"
-        rows.append(
-            (
-                s.tenant,
-                str(s.customers),
-                str(s.open_invoices),
-                _money(s.outstanding),
-                str(s.overdue),
-                _money(s.overdue_amount),
-                last,
-            )
+        row: tuple[str, ...] = (
+            s.tenant,
+            str(s.customers),
+            str(s.open_invoices),
+            _money(s.outstanding),
+            str(s.overdue),
+            _money(s.overdue_amount),
+            last,
         )
+        if actions is not None and now is not None:
+            counts = actions.get(s.tenant, ActionCounts())
+            row += (*(str(getattr(counts, st)) for st in STATES), age(counts.oldest_age(now)))
+        rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -69,7 +69,11 @@ def plan_table(
             lines.append(f"  ! {notice}")
         for m in messages:
             total = sum(
-                (a.outstanding + a.fee + a.interest + a.compensation for a in m.actions), Decimal(0)
+                (
+                    a.outstanding + a.fee + a.interest + a.compensation + a.earlier_fees
+                    for a in m.actions
+                ),
+                Decimal(0),
             )
             who = m.actions[0].customer_number or m.customer_id or "?"
             stage = f"{m.stage.value} ({names.get(m.stage.value, m.stage.value)})"
@@ -82,6 +86,7 @@ def plan_table(
                     f"    invoice {a.invoice_number}: {_money(a.outstanding)} + fee {_money(a.fee)}"
                     f" + interest {_money(a.interest)}"
                     + (f" + compensation {_money(a.compensation)}" if a.compensation else "")
+                    + (f" + earlier fees {_money(a.earlier_fees)}" if a.earlier_fees else "")
                     + f" {a.currency}, on {a.planned_on}{deadline}"
                 )
                 lines.append(f"      why: {a.reason}")

@@ -157,12 +157,6 @@ class ConsoleMixin:
         )
         return int(total), list(rows)
 
-    def action_counts(self, tenant: str) -> dict[str, int]:
-        rows = self._conn().execute(
-            "SELECT state, COUNT(*) FROM actions WHERE tenant=? GROUP BY state", (tenant,)
-        )
-        return {r[0]: int(r[1]) for r in rows}
-
     def customer_actions(self, tenant: str, customer_id: str) -> list[sqlite3.Row]:
         return list(
             self._conn().execute(

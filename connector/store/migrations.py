@@ -211,6 +211,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        9,
+        "re-list the open invoices once where kravsync charged a fee (it may have made fee "
+        "invoices): their text and kravsync's fee-invoice marker are kept now",
+        """
+        DELETE FROM cursors WHERE stream = 'invoices' AND tenant IN (
+            SELECT DISTINCT tenant FROM actions WHERE state = 'done'
+            AND (CAST(fee AS REAL) > 0 OR CAST(compensation AS REAL) > 0))
+        """,
+    ),
+    (
         10,
         "console users (argon2 password hashes, role)",
         """

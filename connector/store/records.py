@@ -10,8 +10,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.models import ActionState, Note, NoteKind, ReminderAction
@@ -47,6 +47,43 @@ class JournalEntry:
     message: str | None
     attempts: int
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ActionCounts:
+    """A tenant's journal by state. ``stuck``: pending for longer than the threshold (not
+    counted in ``pending``); ``oldest``: per state, when its oldest action last moved."""
+
+    done: int = 0
+    pending: int = 0
+    failed: int = 0
+    stuck: int = 0
+    skipped: int = 0
+    oldest: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def alarming(self) -> bool:
+        """Failed or stuck actions: someone has to look (exit code, /healthz)."""
+        return bool(self.failed or self.stuck)
+
+    def oldest_age(self, now: datetime, states: Iterable[str] = ("failed", "stuck", "pending")) -> timedelta | None:
+        found = [self.oldest[s] for s in states if s in self.oldest]
+        return now - min(found) if found else None
+
+
+REARMED = "re-armed by hand: decided again on fresh facts before any push"
+
+
+def _entry(r: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(
+        action=ReminderAction.model_validate_json(r["data"]),
+        state=ActionState(r["state"]),
+        sent_on=date.fromisoformat(r["sent_on"]) if r["sent_on"] else None,
+        reference=r["reference"],
+        message=r["message"],
+        attempts=r["attempts"],
+        updated_at=datetime.fromisoformat(r["updated_at"]),
+    )
 
 
 def _subject(f: FindingLike) -> str:
@@ -192,6 +229,32 @@ class RecordsMixin:
             )
             return cur.rowcount == 1
 
+    def journal_entry(self, key: str) -> JournalEntry | None:
+        row = self._conn().execute("SELECT * FROM actions WHERE key=?", (key,)).fetchone()
+        return None if row is None else _entry(row)
+
+    def journal_replace(self, action: ReminderAction) -> None:
+        """A re-armed action's fresh terms (day, deadline, charges), decided again before its
+        push; the key stays the same. From then on it is an ordinary pending action: a push cut
+        short completes on these terms."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE actions SET planned_on=?, deadline=?, fee=?, interest=?, compensation=?, "
+                "outstanding=?, data=?, updated_at=?, "
+                "message='re-armed, decided again on fresh facts; pushing' WHERE key=?",
+                (
+                    action.planned_on.isoformat(),
+                    action.deadline.isoformat() if action.deadline else None,
+                    str(action.fee),
+                    str(action.interest),
+                    str(action.compensation),
+                    str(action.outstanding),
+                    action.model_dump_json(),
+                    self._stamp(),
+                    action.idempotency_key,
+                ),
+            )
+
     def journal_finish(
         self,
         key: str,
@@ -225,15 +288,46 @@ class RecordsMixin:
             sql += f" AND state IN ({','.join('?' * len(wanted))})"
             params += wanted
         for r in self._conn().execute(sql + " ORDER BY created_at, key", params):
-            yield JournalEntry(
-                action=ReminderAction.model_validate_json(r["data"]),
-                state=ActionState(r["state"]),
-                sent_on=date.fromisoformat(r["sent_on"]) if r["sent_on"] else None,
-                reference=r["reference"],
-                message=r["message"],
-                attempts=r["attempts"],
-                updated_at=datetime.fromisoformat(r["updated_at"]),
+            yield _entry(r)
+
+    def action_counts(self, tenant: str, now: datetime, stuck_after: timedelta) -> ActionCounts:
+        """The tenant's journal by state; a pending action unmoved for ``stuck_after`` is stuck."""
+        limit = now - stuck_after
+        counts = {"done": 0, "pending": 0, "failed": 0, "stuck": 0, "skipped": 0}
+        oldest: dict[str, datetime] = {}
+        rows = self._conn().execute(
+            "SELECT state, updated_at FROM actions WHERE tenant=?", (tenant,)
+        )
+        for r in rows:
+            state = r["state"]
+            moved = datetime.fromisoformat(r["updated_at"])
+            if state == ActionState.PENDING.value and moved <= limit:
+                state = "stuck"
+            if state not in counts:
+                continue
+            counts[state] += 1
+            if state != "done" and (state not in oldest or moved < oldest[state]):
+                oldest[state] = moved
+        return ActionCounts(**counts, oldest=oldest)
+
+    def journal_rearm(self, tenant: str, keys: Iterable[str] | None = None) -> list[str]:
+        """Move failed actions back to pending with a fresh count of attempts (``kravsync
+        actions retry``): the next sync reconciles them with the provider, re-reads the invoice
+        and decides again on the fresh facts before anything is sent. ``keys`` None: every
+        failed action of the tenant. Returns the keys moved."""
+        with self.transaction(immediate=True) as tx:
+            sql = "SELECT key FROM actions WHERE tenant=? AND state='failed'"
+            params: list[Any] = [tenant]
+            wanted = list(keys) if keys is not None else None
+            if wanted is not None:
+                sql += f" AND key IN ({','.join('?' * len(wanted))})"
+                params += wanted
+            moved = [r["key"] for r in tx.execute(sql + " ORDER BY key", params)]
+            tx.executemany(
+                "UPDATE actions SET state='pending', attempts=1, updated_at=?, message=? WHERE key=?",
+                [(self._stamp(), REARMED, key) for key in moved],
             )
+        return moved
 
     # -- notes and holds ------------------------------------------------------------------------
     def add_note(self, note: Note) -> int:

@@ -97,6 +97,11 @@ def auth(tenant: TenantConfig, credentials: CredentialStore, io: Interaction) ->
     io.say(f"Stored OAuth2 tokens for tenant {tenant.name} in the keyring.")
 
 
+def delivery(tenant: TenantConfig) -> tuple[str, ...]:
+    """The provider's own sending: always there."""
+    return ("fiken_resend",)
+
+
 PROVIDER = ProviderFactory(
     name="fiken",
     countries=("NO",),
@@ -104,4 +109,5 @@ PROVIDER = ProviderFactory(
     sandbox=sandbox,
     required_settings=("company",),
     auth=auth,
+    delivery=delivery,
 )

@@ -40,10 +40,20 @@ def sandbox(**kwargs: Any) -> Sandbox:
     return FortnoxSandbox(**kwargs)
 
 
+def delivery(tenant: TenantConfig) -> tuple[str, ...]:
+    """Fortnox Finans (when the tenant has it) and kravsync's own e-mail (``[tenants.email]``);
+    Fortnox itself sends no reminder through its API."""
+    return (("fortnox_finans",) if tenant.fortnox_finans else ()) + (
+        ("email",) if tenant.email is not None else ()
+    )
+
+
 PROVIDER = ProviderFactory(
     name="fortnox",
     countries=("SE",),
     create=create,
     sandbox=sandbox,
     auth=auth,
+    delivery=delivery,
+    delivery_hint="set fortnox_finans = true (Fortnox Finans) or add [tenants.email] (SMTP)",
 )

@@ -117,11 +117,17 @@ def discover(
     return out
 
 
+def delivery(tenant: TenantConfig) -> tuple[str, ...]:
+    """The provider's own sending: always there."""
+    return ("tripletex_native",)
+
+
 PROVIDER = ProviderFactory(
     name=NAME,
     countries=("NO",),
     create=create,
     sandbox=sandbox,
+    delivery=delivery,
     auth=auth_command,
     discover=discover,
     check_settings=check_settings,
