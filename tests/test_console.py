@@ -290,3 +290,27 @@ def threading_wait(seconds: float) -> None:
     import threading
 
     threading.Event().wait(seconds)
+
+
+def test_a_failed_action_is_retried_from_the_actions_page(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    action = letters(tenant, store, clock.today())[0].lines[0].action
+    assert store.journal_begin(action)
+    store.journal_finish(action.idempotency_key, ActionState.FAILED, message="422 refused")
+    csrf = login(client, "vera")
+    page = client.get("/actions").text
+    assert "422 refused" in page and "/actions/retry" not in page  # a viewer cannot retry
+    refused = client.post(
+        "/actions/retry", data={"csrf": csrf, "tenant": "fjord", "key": action.idempotency_key}
+    )
+    assert refused.status_code == 403
+    client.post("/logout", data={"csrf": csrf})
+    csrf = login(client, "alf")
+    client.post(
+        "/actions/retry", data={"csrf": csrf, "tenant": "fjord", "key": action.idempotency_key}
+    )
+    states = {e.action.idempotency_key: e.state for e in store.journal("fjord")}
+    assert states[action.idempotency_key] is ActionState.PENDING

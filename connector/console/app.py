@@ -430,6 +430,21 @@ async def actions(console: Console, request: Request) -> Response:
     )
 
 
+@page("approver")
+async def actions_retry(console: Console, request: Request) -> Response:
+    """Re-arm failed actions after a fix (as `kravsync actions retry`): the next cycle looks
+    for each at the provider, re-reads the invoice and decides again before anything goes."""
+    tenant = _form_tenant(console, request)
+    if tenant is None:
+        return console.render(request, "error.html", 400, message="No such tenant.")
+    keys = [str(k) for k in request.state.form.getlist("key")]
+    moved = console.store.journal_rearm(tenant.name, keys or None)
+    log.info(
+        "%s: %s re-armed %d failed action(s)", tenant.name, request.state.user.name, len(moved)
+    )
+    return RedirectResponse(f"/actions?tenant={tenant.name}&state=pending", status_code=303)
+
+
 ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/login", login_form, ["GET"]),
     ("/logout", logout, ["POST"]),
@@ -446,6 +461,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/holds", holds, ["GET"]),
     ("/holds.csv", holds_csv, ["GET"]),
     ("/actions", actions, ["GET"]),
+    ("/actions/retry", actions_retry, ["POST"]),
 ]
 
 
