@@ -314,3 +314,14 @@ def test_a_failed_action_is_retried_from_the_actions_page(
     )
     states = {e.action.idempotency_key: e.state for e in store.journal("fjord")}
     assert states[action.idempotency_key] is ActionState.PENDING
+
+
+def test_a_tenant_overview_shows_collection_rate_and_dso(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, _ = setup
+    login(client, "vera")
+    page = client.get("/t/fjord").text
+    assert "Collection rate by month of issue" in page and "DSO, last 90 days" in page
+    assert re.search(r"\d+\.\d %", page)  # a collected share
+    assert "Collection rate" not in client.get("/").text  # only on one tenant's overview

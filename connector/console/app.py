@@ -211,7 +211,10 @@ async def overview(console: Console, request: Request) -> Response:
     chosen = console.tenant(request)
     views = [pages.overview(t, console.store, today, now) for t in console.selected(request)]
     total = pages.combined(views) if chosen is None and len(views) > 1 else None
-    return console.render(request, "overview.html", views=views, total=total, chosen=chosen)
+    trends = console.review.collection(chosen, console.store, today) if chosen else None
+    return console.render(
+        request, "overview.html", views=views, total=total, chosen=chosen, trends=trends
+    )
 
 
 @page()

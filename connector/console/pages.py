@@ -7,7 +7,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +86,44 @@ def combined(overviews: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             for b in BUCKETS:
                 cur["buckets"][b] += r["buckets"][b]
     return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str
+    currency: str
+    invoiced: Decimal
+    still_open: Decimal
+    count: int
+
+    @property
+    def collected(self) -> Decimal | None:
+        """Løsningsgrad: the share of what was invoiced that month that has been paid."""
+        if self.invoiced <= 0:
+            return None
+        return (self.invoiced - self.still_open) / self.invoiced * 100
+
+
+def collection(
+    tenant: TenantConfig, store: Store, today: date
+) -> tuple[list[MonthRow], dict[str, Decimal]]:
+    """Collection rate per month of issue (the last 12 months) and DSO per currency over the
+    last 90 days (open receivables ÷ amount invoiced in those days × 90). From the invoices in
+    the store: there are no payment dates, so neither is a month-end history."""
+    since = date(today.year - 1, today.month, 1)
+    rows = [
+        MonthRow(r["month"], r["currency"], money(r["gross"]), money(r["open"]), r["n"])
+        for r in store.issued_by_month(tenant.name, since)
+    ]
+    recent = store.issued_by_month(tenant.name, today - timedelta(days=90))
+    invoiced: dict[str, Decimal] = defaultdict(Decimal)
+    for r in recent:
+        invoiced[r["currency"]] += money(r["gross"])
+    dso = {}
+    for currency, open_ in receivables(tenant, store, today).items():
+        if invoiced.get(currency):
+            dso[currency] = (open_["outstanding"] / invoiced[currency] * 90).quantize(Decimal(1))
+    return rows, dso
 
 
 @dataclass

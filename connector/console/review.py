@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from connector.config import TenantConfig
 from connector.cycle.approval import fingerprint
@@ -183,6 +184,7 @@ class ReviewCache:
 
     _by_tenant: dict[str, _Cached] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
+    _trends: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def letters(self, tenant: TenantConfig, store: Store, today: date) -> list[Letter]:
         with self._locks[tenant.name]:
@@ -193,6 +195,15 @@ class ReviewCache:
                 cached = _Cached(generation, today, planned)
                 self._by_tenant[tenant.name] = cached
         return with_decisions(cached.planned, store.latest_decisions(tenant.name))
+
+    def collection(self, tenant: TenantConfig, store: Store, today: date) -> Any:
+        """``pages.collection`` for the tenant, kept until the store changes under it."""
+        from connector.console.pages import collection
+
+        key = (tenant.name, today, store.plan_generation(tenant.name))
+        if self._trends.get(tenant.name, (None, None))[0] != key:
+            self._trends[tenant.name] = (key, collection(tenant, store, today))
+        return self._trends[tenant.name][1]
 
 
 def decide(

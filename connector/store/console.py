@@ -192,6 +192,21 @@ class ConsoleMixin:
             (*bounds, tenant),
         )
 
+    def issued_by_month(self, tenant: str, since: date) -> list[sqlite3.Row]:
+        """Per month of issue (YYYY-MM) and currency since ``since``: the amount invoiced and
+        what of it is still open, in 1/SCALE (booked invoices, open or paid)."""
+        return list(
+            self._conn().execute(
+                "SELECT substr(json_extract(data, '$.issue_date'), 1, 7) AS month, currency, "
+                "SUM(CAST(ROUND(CAST(json_extract(data, '$.gross') AS REAL) * "
+                f"{SCALE}) AS INTEGER)) AS gross, SUM({_UNITS}) AS open, COUNT(*) AS n "
+                "FROM invoices WHERE tenant=? AND status IN ('open', 'paid') "
+                "AND json_extract(data, '$.issue_date') >= ? GROUP BY month, currency "
+                "ORDER BY month, currency",
+                (tenant, since.isoformat()),
+            )
+        )
+
     def plan_generation(self, tenant: str) -> tuple[Any, ...]:
         """Changes whenever what the plan depends on may have changed: a run started or ended
         (invoices and customers change only in a cycle), notes, the journal (a push re-reads
