@@ -162,7 +162,11 @@ def test_a_promise_from_the_customer_page_drops_the_invoice_from_the_plan(
     assert notes and notes[-1].author == "alf" and notes[-1].kind.value == "promise"
     after = {d.invoice.provider_id: d for d in plan_tenant(tenant, store, clock.today())}
     assert after[target.invoice_id].action is None
-    for name, path in (("08-quality", "/quality"), ("09-holds", "/holds")):
+    for name, path in (
+        ("08-quality", "/quality"),
+        ("09-holds", "/holds"),
+        ("11-tenant", "/t/fjord"),
+    ):
         page.goto(served.url + path)
         shot(page, name)
     report = config.parent / "report.html"
@@ -173,6 +177,7 @@ def test_a_promise_from_the_customer_page_drops_the_invoice_from_the_plan(
         )
         == 0
     )
+    page.screenshot(path=str(ARTIFACTS / "11-tenant-full.png"), full_page=True)
     page.goto(report.as_uri())
     shot(page, "10-printed-report")
     assert page.locator("table.customers").count() == 1
