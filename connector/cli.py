@@ -8,8 +8,9 @@ import argparse
 import getpass
 import json
 import logging
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -30,8 +31,15 @@ from connector.models import Note, NoteKind
 from connector.policy import PolicyError
 from connector.render.progress import progress_for
 from connector.render.report import render as render_report
+from connector.render.report import render_invoices_csv
 from connector.render.status import action_counts, collect, counts_line, status_json, status_table
-from connector.render.views import plan_json, plan_table, report_data, tenant_notices
+from connector.render.views import (
+    invoice_rows,
+    plan_json,
+    plan_table,
+    report_data,
+    tenant_notices,
+)
 from connector.runtime import run_tenant, setup_logging
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
@@ -106,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
     p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
+    p.add_argument("--console-port", type=int, help="serve the web console on 127.0.0.1:PORT")
 
     p = sub.add_parser("status", help="per tenant: customers, open invoices, balances, last run")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -142,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="data-quality findings and receivables from the store")
     p.add_argument("--tenant", action="append", default=[])
     p.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
+    p.add_argument(
+        "--what",
+        choices=("findings", "invoices"),
+        default="findings",
+        help="csv only: a row per finding (default) or per open invoice",
+    )
     p.add_argument("--output", type=Path, help="write to this file instead of standard output")
     p.add_argument("--today", type=_date)
 
@@ -169,6 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument(
         "--resolve", action="store_true", help="lift every hold on it (dispute settled...)"
     )
+
+    p = sub.add_parser("console", help="the web console: review queue, customers, data quality")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8470, help="port (default 8470)")
+    p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, help="... and this private key (PEM)")
+    p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
+
+    p = sub.add_parser("user", help="console users")
+    users = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    u = users.add_parser("add", help="add a user or set a user's role and password")
+    u.add_argument("name")
+    u.add_argument("--role", choices=("viewer", "approver", "admin"), required=True)
+    u.add_argument("--language", choices=("en", "nb", "sv"), default="en")
+    users.add_parser("list", help="the users and their roles")
 
     p = sub.add_parser("auth", help="store credentials for a tenant in the keyring")
     p.add_argument("tenant")
@@ -291,10 +321,32 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         healthz_port=port,
     )
     daemon.install_signal_handlers()
+    stop_console = _daemon_console(args, config, clock)
     try:
         return daemon.run()
     except OSError as exc:  # the only I/O before the loop: binding /healthz
         raise UsageError(f"--healthz-port {port}: cannot listen on 127.0.0.1: {_os_reason(exc)}") from None
+    finally:
+        if stop_console is not None:
+            stop_console()
+
+
+def _daemon_console(
+    args: argparse.Namespace, config: Config, clock: Clock
+) -> Callable[[], None] | None:
+    """`daemon --console-port P`: the console beside the daemon, on its own store connection."""
+    if args.console_port is None:
+        return None
+    from connector.console.serve import start_in_thread
+
+    try:
+        return start_in_thread(
+            config, open_store(config.store_url(), clock), clock, port=args.console_port
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"--console-port {args.console_port}: cannot listen on 127.0.0.1: {_os_reason(exc)}"
+        ) from None
 
 
 def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -413,11 +465,26 @@ def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_store(config.store_url(), clock)
-    rows, summary = report_data(_tenants(config, args.tenant), store, clock.today())
-    text = render_report(args.format, rows, summary, generated_at=clock.now())
+    tenants = _tenants(config, args.tenant)
+    if args.what == "invoices":
+        if args.format != "csv":
+            raise UsageError("--what invoices: only with --format csv")
+        rows = invoice_rows(tenants, store, clock.today())
+        text, what = render_invoices_csv(rows), "invoices"
+    else:
+        rows, summary = report_data(tenants, store, clock.today())
+        balances = None
+        if args.format == "html":
+            from connector.console.pages import customer_rows
+
+            balances = {t.name: customer_rows(t, store, clock.today()) for t in tenants}
+        text = render_report(
+            args.format, rows, summary, generated_at=clock.now(), balances=balances
+        )
+        what = "findings"
     if args.output:
         write_private(args.output, text)  # 0600, temp file + rename, never through a link
-        print(f"wrote {args.output} ({len(rows)} findings)")
+        print(f"wrote {args.output} ({len(rows)} {what})")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
@@ -543,6 +610,62 @@ def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> 
     return EXIT_OK
 
 
+def cmd_console(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector.console.serve import serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: not a port number")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    store = open_store(config.store_url(), clock)
+    try:
+        serve(
+            config,
+            store,
+            clock,
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"--port {args.port}: cannot listen on {args.host}: {_os_reason(exc)}"
+        ) from None
+    return EXIT_OK
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+
+
+def cmd_user(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_store(config.store_url(), clock)
+    if args.action == "list":
+        for user in store.console_users():
+            print(f"{user.name}\t{user.role}\t{user.language}")
+        return EXIT_OK
+    from connector.console.auth import hash_password
+
+    if not _NAME.fullmatch(args.name):
+        raise UsageError(f"user name {args.name!r}: 1-64 letters, digits, '_', '.', '@' or '-'")
+    password = _read_password()
+    if len(password) < 10:
+        raise UsageError("the password must have at least 10 characters")
+    added = store.put_user(args.name, args.role, hash_password(password), args.language)
+    print(f"user {args.name}: {'added' if added else 'updated'}, role {args.role}")
+    return EXIT_OK
+
+
+def _read_password() -> str:
+    """Asked twice without echo on a terminal; the first line of standard input otherwise."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("the passwords differ")
+    return first
+
+
 def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.discovery import discovered_toml
 
@@ -587,6 +710,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "auth": cmd_auth,
             "rates": cmd_rates,
             "tenants": cmd_tenants,
+            "console": cmd_console,
+            "user": cmd_user,
         }[args.command]
         return handler(args, config, clock)
     except (ConfigError, UsageError, StoreError, PolicyError, ClockSettingError, FileError) as exc:

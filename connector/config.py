@@ -243,7 +243,7 @@ class TenantConfig(BaseModel):
     authorize_url: str | None = None
     redirect_uri: str | None = None
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    push: bool = False
+    push: bool | Literal["approve"] = False  # "approve": only letters approved in the console
     # A pending action unmoved this long (and at least two intervals) is "stuck": `sync` exits 3,
     # `status` and /healthz say so.
     stuck_after_hours: float = Field(default=24.0, gt=0, le=90 * 24, allow_inf_nan=False)

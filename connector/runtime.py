@@ -174,7 +174,7 @@ def _leased_cycle(
     full: bool,
     planned: Callable[[CycleResult], None] | None,
 ) -> CycleResult:
-    push = tenant.push and not dry_run
+    push = bool(tenant.push) and not dry_run
     before = _last_run_id(store, tenant.name)
     try:
         provider = build_provider(tenant, store, clock, credentials)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.cycle.approval import ApprovalGate
 from connector.cycle.backlog import DetailResult
 from connector.cycle.details import CycleDetails
 from connector.cycle.plan import PlanContext
@@ -111,6 +112,7 @@ def run_cycle(
             replan=context.decide,
             channel=channel,
             stop=stop,
+            gate=ApprovalGate.load(store, tenant.name) if tenant.push == "approve" else None,
         )
         result.pushed = pusher.run(result.decisions)
         log.info("%s: push: %s", tenant.name, result.pushed.summary())

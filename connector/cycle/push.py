@@ -39,6 +39,7 @@ from datetime import date
 
 from connector.channels.email import ChannelError
 from connector.config import TenantConfig
+from connector.cycle.approval import ApprovalGate
 from connector.models import ActionState, Invoice, ReminderAction
 from connector.policy import Decision, group_actions
 from connector.render.notices import Creditor, render_letter
@@ -84,6 +85,8 @@ class Pusher:
     channel: MessageChannel | None = None
     creditor: Creditor | None = None
     stop: threading.Event | None = None
+    # push = "approve": only approved letters go, and only while their facts are unchanged
+    gate: ApprovalGate | None = None
     report: PushReport = field(default_factory=PushReport)
     _steps: StoreSteps | None = field(default=None, init=False, repr=False)
     _rearmed: set[str] = field(default_factory=set)
@@ -104,6 +107,8 @@ class Pusher:
         ]
         pending_keys = {a.idempotency_key for a in resend}
         fresh = [a for a in planned if a.idempotency_key not in pending_keys]
+        if self.gate is not None:
+            fresh = [a for a in fresh if self.gate.considered(a)]
         self._deliver(resend, journalled=True)
         self._deliver(fresh, journalled=False)
         return self.report
@@ -207,6 +212,9 @@ class Pusher:
             return action, invoice
         if journalled:  # re-armed by hand after a failure: today's terms, not the failed ones
             self.store.journal_replace(again)
+        elif self.gate is not None and not self.gate.allows(again, invoice.due_date):
+            log.info("%s: %s: facts changed since it was approved; waits", self.tenant.name, key)
+            return None  # the approval is void: the letter waits in the review queue
         return again, invoice
 
     def _skip(self, action: ReminderAction, reason: str, *, journalled: bool) -> None:

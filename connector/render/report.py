@@ -20,7 +20,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from html import escape
 from typing import Any
 
 from connector.models import Invoice
@@ -157,7 +156,7 @@ def _money(value: Any) -> str:
 
 # --- renderers ---------------------------------------------------------------------------------
 
-_TEXT_KEYS = ("customer_id", "customer_number", "customer_name", "field", "message")
+_TEXT_KEYS = ("customer_id", "customer_number", "customer_name", "field", "message", "findings")
 
 
 def public_rows(rows: Iterable[Row]) -> list[dict[str, Any]]:
@@ -202,6 +201,30 @@ def render_csv(rows: Iterable[Row]) -> str:
         for r in g:
             cells = {**{k: r.get(k) for k in ROW_KEYS}, "blocks": ";".join(_blocks(r))}
             writer.writerow({k: csv_cell(v) for k, v in cells.items()})
+    return buf.getvalue()
+
+
+INVOICE_KEYS = (
+    "tenant",
+    "customer_number",
+    "customer_name",
+    "invoice_number",
+    "due_date",
+    "days_overdue",
+    "outstanding",
+    "currency",
+    "stage",
+    "findings",
+)
+
+
+def render_invoices_csv(rows: Iterable[Row]) -> str:
+    """One line per open invoice (``report --format csv --what invoices``), same CSV rules."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=INVOICE_KEYS, extrasaction="ignore")
+    writer.writeheader()
+    for r in public_rows(rows):
+        writer.writerow({k: csv_cell(r.get(k)) for k in INVOICE_KEYS})
     return buf.getvalue()
 
 
@@ -254,104 +277,25 @@ def render_table(
     return "\n".join(printable(line) for line in lines) + "\n"
 
 
-_CSS = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:2em}
-h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .4em}
-h3{font-size:1em;margin:1.2em 0 .3em}
-table{border-collapse:collapse;width:100%;margin:.3em 0 1em}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#f2f2f2}td.num,th.num{text-align:right;white-space:nowrap}
-.error{color:#a00;font-weight:600}.warning{color:#8a6d00}
-.note{background:#fff6d6;border-left:4px solid #e0b000;padding:.4em .8em;margin:.5em 0}
-.muted{color:#666}section.customer{page-break-inside:avoid;break-inside:avoid}
-@media print{body{margin:0;font-size:11pt}th{background:#eee!important}
-a{color:inherit;text-decoration:none}section.customer{break-inside:avoid}}
-"""
+def render_html(
+    rows: Iterable[Row],
+    summary: Summary,
+    generated_at: datetime,
+    balances: Mapping[str, Sequence[Any]] | None = None,
+) -> str:
+    """One self-contained, printable page from the console's templates (``balances``: per
+    tenant, every customer's balance, see ``connector.console.printed``)."""
+    from connector.console.printed import report_html
 
-
-def render_html(rows: Iterable[Row], summary: Summary, generated_at: datetime) -> str:
-    e = escape
-    groups = group_by_customer(public_rows(rows))
-    stamp = generated_at.isoformat(timespec="seconds")
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="no"><head><meta charset="utf-8">',
-        "<title>kravsync – data quality report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Data quality report</h1>",
-        f'<p class="muted">Generated {e(stamp)}</p>',
-        "<h2>Summary</h2>",
-        "<table><thead><tr><th>Tenant</th><th class=num>Customers</th>"
-        "<th class=num>Checked</th><th class=num>With findings</th><th class=num>Errors</th><th class=num>Warnings</th>"
-        "</tr></thead><tbody>",
-    ]
-    for tenant, s in summary.items():
-        out.append(
-            f"<tr><td>{e(str(tenant))}</td><td class=num>{s.get('customers', 0)}</td>"
-            f"<td class=num>{s.get('customers_checked', s.get('customers', 0))}</td>"
-            f"<td class=num>{s.get('customers_with_findings', 0)}</td>"
-            f"<td class=num>{s.get('errors', 0)}</td><td class=num>{s.get('warnings', 0)}</td></tr>"
-        )
-    out.append("</tbody></table>")
-    for tenant, s in summary.items():
-        for note in s.get("notes", ()):
-            out.append(f'<p class="note">{e(str(tenant))}: {e(str(note))}</p>')
-        if s.get("counts"):
-            out.append(f"<h3>Findings by code – {e(str(tenant))}</h3>")
-            out.append(
-                "<table><thead><tr><th>Code</th><th class=num>Count</th></tr></thead><tbody>"
-            )
-            for code, n in s["counts"].items():
-                out.append(f"<tr><td>{e(code)}</td><td class=num>{int(n)}</td></tr>")
-            out.append("</tbody></table>")
-        rec = s.get("receivables") or {}
-        if rec:
-            out.append(f"<h3>Receivables – {e(str(tenant))}</h3>")
-            out.append(
-                "<table><thead><tr><th>Currency</th><th class=num>Outstanding</th>"
-                "<th class=num>Overdue</th>"
-                + "".join(f"<th class=num>{e(b)} days</th>" for b in BUCKETS)
-                + "</tr></thead><tbody>"
-            )
-            for cur, r in rec.items():
-                out.append(
-                    f"<tr><td>{e(cur)}</td><td class=num>{e(_money(r['outstanding']))}</td>"
-                    f"<td class=num>{e(_money(r['overdue']))}</td>"
-                    + "".join(
-                        f"<td class=num>{e(_money(r['buckets'].get(b, 0)))}</td>" for b in BUCKETS
-                    )
-                    + "</tr>"
-                )
-            out.append("</tbody></table>")
-    out.append("<h2>Findings by customer</h2>")
-    if not groups:
-        out.append("<p>No findings.</p>")
-    for g in groups:
-        first = g[0]
-        errors = sum(1 for r in g if r["severity"] == "error")
-        out.append('<section class="customer">')
-        out.append(
-            f"<h3>{e(_who(first))} <span class=muted>({e(str(first.get('tenant') or ''))}; "
-            f"{errors} error(s), {len(g)} finding(s))</span></h3>"
-        )
-        out.append(
-            "<table><thead><tr><th>Severity</th><th>Code</th><th>Field</th><th>Message</th>"
-            "<th>Blocks</th></tr></thead><tbody>"
-        )
-        for r in g:
-            sev = "error" if r["severity"] == "error" else "warning"
-            out.append(
-                f'<tr><td class="{sev}">{e(sev)}</td><td>{e(str(r["code"]))}</td>'
-                f"<td>{e(str(r.get('field') or ''))}</td><td>{e(str(r['message']))}</td>"
-                f"<td>{e(', '.join(_blocks(r)))}</td></tr>"
-            )
-        out.append("</tbody></table></section>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return report_html(public_rows(rows), summary, generated_at, balances)
 
 
 def render(
-    fmt: str, rows: Iterable[Row], summary: Summary, generated_at: datetime
+    fmt: str,
+    rows: Iterable[Row],
+    summary: Summary,
+    generated_at: datetime,
+    balances: Mapping[str, Sequence[Any]] | None = None,
 ) -> str:
     """The report in ``fmt`` (one of :data:`FORMATS`)."""
     rows = list(rows)
@@ -362,5 +306,5 @@ def render(
     if fmt == "json":
         return render_json(rows, summary, generated_at)
     if fmt == "html":
-        return render_html(rows, summary, generated_at)
+        return render_html(rows, summary, generated_at, balances)
     raise ValueError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")

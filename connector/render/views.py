@@ -57,7 +57,13 @@ def plan_table(
         names = STAGE_NAMES.get(tenant.country, {})
         acting = [d.action for d in decisions if d.action is not None]
         messages = group_actions(acting)
-        mode = "will push" if tenant.push else "plan only (push = false)"
+        mode = (
+            "pushes approved letters only (push = approve)"
+            if tenant.push == "approve"
+            else "will push"
+            if tenant.push
+            else "plan only (push = false)"
+        )
         lines.append(f"{tenant.name}: {len(acting)} actions in {len(messages)} messages, {mode}")
         for notice in (notices or {}).get(tenant.name, ()):
             lines.append(f"  ! {notice}")
@@ -146,3 +152,40 @@ def report_data(
             notes=[*store.last_run_notes(tenant.name), *tenant_notices(tenant, store, today)],
         )
     return rows, summary
+
+
+def invoice_rows(tenants: Iterable[TenantConfig], store: Store, today: date) -> list[dict[str, Any]]:
+    """Per open invoice: customer, due date, days overdue, outstanding, the last stage taken
+    (in the country's legal term) and the customer's open findings in words."""
+    from connector.console.describe import describe
+
+    out: list[dict[str, Any]] = []
+    for tenant in tenants:
+        names = STAGE_NAMES.get(tenant.country, {})
+        stages: dict[str, str] = {}
+        for entry in store.journal(tenant.name):
+            if entry.state.value in ("done", "pending"):
+                stage = entry.action.stage.value
+                stages[entry.action.invoice_id] = names.get(stage, stage)
+        findings: dict[str, list[str]] = {}
+        for f in store.findings(tenant.name):
+            if f["customer_id"]:
+                findings.setdefault(f["customer_id"], []).append(describe(f["code"])[0])
+        customers = {c.provider_id: c for c in store.customers(tenant.name)}
+        for inv in store.invoices(tenant.name, open_only=True):
+            customer = customers.get(inv.customer_id or "")
+            out.append(
+                {
+                    "tenant": tenant.name,
+                    "customer_number": customer.number if customer else None,
+                    "customer_name": customer.name if customer else None,
+                    "invoice_number": inv.number,
+                    "due_date": inv.due_date.isoformat(),
+                    "days_overdue": max(0, (today - inv.due_date).days),
+                    "outstanding": str(inv.outstanding),
+                    "currency": inv.currency,
+                    "stage": stages.get(inv.provider_id, ""),
+                    "findings": "; ".join(findings.get(inv.customer_id or "", [])),
+                }
+            )
+    return out

@@ -264,4 +264,39 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             AND (CAST(fee AS REAL) > 0 OR CAST(compensation AS REAL) > 0))
         """,
     ),
+    (
+        10,
+        "console users (argon2 password hashes, role)",
+        """
+        CREATE TABLE IF NOT EXISTS console_users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            language TEXT NOT NULL DEFAULT 'en',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        11,
+        "review decisions on planned actions (who approved, skipped or held what, and when); "
+        "an index covering the console's balance and aging sums",
+        """
+        CREATE TABLE IF NOT EXISTS approvals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            action_key TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            customer_id TEXT,
+            decision TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            author TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS approvals_key ON approvals (tenant, action_key, id);
+        CREATE INDEX IF NOT EXISTS invoices_balances
+            ON invoices (tenant, status, customer_id, currency, due_date, outstanding, provider_id);
+        """,
+    ),
 ]

@@ -24,6 +24,7 @@ from connector.models import Customer, Invoice, InvoiceStatus
 from connector.privacy import masked
 from connector.scrub import safe_message
 from connector.store.budget import BudgetMixin
+from connector.store.console import ConsoleMixin
 from connector.store.details import DetailsMixin
 from connector.store.leases import LeasesMixin, holder_is_dead
 from connector.store.malformed import MalformedMixin
@@ -76,7 +77,14 @@ def _dt(value: str | None) -> datetime | None:
 
 
 class SqliteStore(
-    RecordsMixin, RatesMixin, MalformedMixin, DetailsMixin, StepsMixin, LeasesMixin, BudgetMixin
+    RecordsMixin,
+    RatesMixin,
+    MalformedMixin,
+    DetailsMixin,
+    StepsMixin,
+    LeasesMixin,
+    BudgetMixin,
+    ConsoleMixin,
 ):
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path

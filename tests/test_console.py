@@ -1,0 +1,327 @@
+"""The console over HTTP (Starlette's TestClient): login, sessions, CSRF and role refusals,
+hostile names, masked ids, and the approval gate of push = "approve" against the Fiken sandbox."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from console_support import PASSWORD, approve_config, console_for, csrf_of
+from starlette.testclient import TestClient
+
+from connector.cli import main
+from connector.clock import Clock
+from connector.console.app import build_app
+from connector.console.review import letters
+from connector.console.serve import exposure_warning
+from connector.models import ActionState
+from connector.store import Store
+from providers.fiken.sandbox import FikenSandbox
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def setup(
+    tmp_path: Path, sandbox: FikenSandbox, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, TestClient, Store]:
+    monkeypatch.chdir(tmp_path)
+    config = approve_config(tmp_path, sandbox, monkeypatch)
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    console, store = console_for(config, clock)
+    return config, TestClient(build_app(console)), store
+
+
+def login(client: TestClient, name: str = "ada", password: str = PASSWORD) -> str:
+    response = client.post("/login", data={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    return csrf_of(response.text)
+
+
+def test_pages_need_a_login(setup: tuple[Path, TestClient, Store]) -> None:
+    _, client, _ = setup
+    for path in ("/", "/queue", "/customers", "/quality", "/holds", "/actions"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert client.post("/queue/decide", data={"decision": "approve"}).status_code == 401
+
+
+def test_login_sets_a_strict_httponly_cookie_and_every_page_renders(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, _ = setup
+    response = client.post(
+        "/login", data={"name": "ada", "password": PASSWORD}, follow_redirects=False
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    for path in ("/", "/queue", "/customers", "/quality", "/holds", "/actions", "/holds.csv"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        assert "<script" not in page.text.lower()
+
+
+def test_wrong_passwords_are_rate_limited(setup: tuple[Path, TestClient, Store]) -> None:
+    _, client, _ = setup
+    for _ in range(5):
+        assert client.post("/login", data={"name": "ada", "password": "nope"}).status_code == 401
+    # the right password no longer helps for a while
+    assert client.post("/login", data={"name": "ada", "password": PASSWORD}).status_code == 429
+
+
+def test_a_post_without_the_csrf_token_is_refused(setup: tuple[Path, TestClient, Store]) -> None:
+    _, client, store = setup
+    login(client)
+    queue = client.get("/queue").text
+    first = re.search(r'name="letter" value="([^"]+)"', queue)
+    assert first
+    for token in (None, "forged"):
+        data = {"decision": "approve", "letter": first.group(1)}
+        if token:
+            data["csrf"] = token
+        response = client.post("/queue/decide", data=data)
+        assert response.status_code == 403 and "CSRF" in response.text
+    assert store.latest_decisions("fjord") == {}
+
+
+def test_a_viewer_may_look_but_not_approve_or_write_notes(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "vera")
+    queue = client.get("/queue").text
+    assert 'value="approve"' not in queue  # no buttons for a viewer
+    letter = re.search(r'name="letter" value="([^"]+)"', queue)
+    assert letter
+    refused = client.post(
+        "/queue/decide", data={"csrf": csrf, "decision": "approve", "letter": letter.group(1)}
+    )
+    assert refused.status_code == 403 and "approver" in refused.text
+    assert store.latest_decisions("fjord") == {}
+    customer = next(c for c in store.customers("fjord"))
+    refused = client.post(
+        f"/t/fjord/customers/{customer.provider_id}/notes",
+        data={"csrf": csrf, "kind": "contact", "text": "hi"},
+    )
+    assert refused.status_code == 403
+
+
+def test_hostile_names_are_text_and_person_numbers_masked(
+    tmp_path: Path, sandbox: FikenSandbox, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = sandbox.add_contact('<img src=x onerror="alert(1)"> 15108695088 AS')
+    sandbox.add_invoice(int(hostile["contactId"]), due_date=clock.today().replace(day=1))
+    config = approve_config(tmp_path, sandbox, monkeypatch)
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    console, store = console_for(config, clock)
+    client = TestClient(build_app(console))
+    login(client)
+    customers = client.get("/customers", params={"q": "img"}).text
+    assert "<img" not in customers and "&lt;img" in customers
+    assert "15108695088" not in customers
+    page = client.get(f"/t/fjord/customers/{hostile['contactId']}").text
+    assert "<img" not in page and "15108695088" not in page
+
+
+def test_only_approved_letters_are_pushed_and_who_approved_is_kept(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    config, client, store = setup
+    csrf = login(client, "alf")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    planned = letters(tenant, store, clock.today())
+    assert len(planned) >= 3
+    chosen = planned[:2]
+    response = client.post(
+        "/queue/decide",
+        data={"csrf": csrf, "decision": "approve", "letter": [m.id for m in chosen]},
+    )
+    assert response.status_code == 200
+    approved = {ln.action.action_tail for m in chosen for ln in m.lines}
+    decisions = store.latest_decisions("fjord")
+    assert {":".join(k.rsplit(":", 3)[-3:]) for k in decisions} == approved
+    assert {d.author for d in decisions.values()} == {"alf"}
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    done = {e.action.action_tail for e in store.journal("fjord", states=(ActionState.DONE,))}
+    assert done == approved
+    assert "alf" in client.get("/actions").text
+
+
+def test_an_approval_is_void_when_the_facts_change(
+    setup: tuple[Path, TestClient, Store], sandbox: FikenSandbox, clock: Clock
+) -> None:
+    config, client, store = setup
+    csrf = login(client, "alf")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    letter = letters(tenant, store, clock.today())[0]
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "approve", "letter": letter.id})
+    invoice_id = int(letter.lines[0].action.invoice_id)
+    sandbox.settle(invoice_id, 100_00)  # a part payment: the amount changes
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    assert list(store.journal("fjord", states=(ActionState.DONE,))) == []
+    again = [m for m in letters(tenant, store, clock.today()) if m.id == letter.id]
+    assert again and again[0].state == "void"
+    assert "approval void" in client.get("/queue").text
+
+
+def test_user_add_reads_the_password_from_stdin(
+    setup: tuple[Path, TestClient, Store], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, client, store = setup
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    assert (
+        main(["--config", str(config), "user", "add", "olga", "--role", "viewer"], clock=clock) == 0
+    )
+    user = store.console_user("olga")
+    assert user is not None and user.role == "viewer"
+    assert "a long enough secret" not in user.password_hash
+    login(client, "olga", "a long enough secret")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert (
+        main(["--config", str(config), "user", "add", "olga", "--role", "admin"], clock=clock) == 2
+    )
+
+
+def test_off_loopback_without_tls_is_warned() -> None:
+    assert exposure_warning("127.0.0.1", tls=False) is None
+    assert exposure_warning("::1", tls=False) is None
+    assert exposure_warning("0.0.0.0", tls=True) is None
+    warning = exposure_warning("0.0.0.0", tls=False)
+    assert warning and "WITHOUT TLS" in warning
+
+
+def test_send_now_pushes_the_approved_letter_at_once(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "alf")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    letter = letters(tenant, store, clock.today())[0]
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "approve", "letter": letter.id})
+    sent = client.post("/queue/send", data={"csrf": csrf, "tenant": "fjord"})
+    assert sent.status_code == 200 and "1 done" in sent.text
+    done = {e.action.action_tail for e in store.journal("fjord", states=(ActionState.DONE,))}
+    assert done == {ln.action.action_tail for ln in letter.lines}
+    after = {m.id: m.state for m in letters(tenant, store, clock.today())}
+    assert letter.id not in after  # sent: no longer planned
+
+
+def test_skip_takes_a_letter_out_of_the_push_and_hold_out_of_the_plan(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "ada")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    first, second = letters(tenant, store, clock.today())[:2]
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "skip", "letter": first.id})
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "hold", "letter": second.id})
+    after = {m.id: m.state for m in letters(tenant, store, clock.today())}
+    assert after[first.id] == "skipped"
+    assert second.id not in after
+    holds = [n for n in store.notes("fjord") if n.kind.value == "do_not_remind"]
+    assert {n.invoice_id for n in holds} == {ln.action.invoice_id for ln in second.lines}
+    assert all(n.author == "ada" for n in holds)
+
+
+def test_each_user_reads_the_console_in_their_language_legal_terms_kept(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "alf")
+    assert "Review queue" in client.get("/queue").text
+    client.post("/me/language", data={"csrf": csrf, "language": "nb", "back": "/queue"})
+    page = client.get("/queue").text
+    assert 'lang="nb"' in page and "Godkjenningskø" in page and "Godkjenn" in page
+    assert "purring" in page  # the legal term stays as the law names it
+    user = store.console_user("alf")
+    assert user is not None and user.language == "nb"
+    client.post("/me/language", data={"csrf": csrf, "language": "sv"})
+    assert "Granskningskö" in client.get("/queue").text
+    client.post("/me/language", data={"csrf": csrf, "language": "xx"})  # unknown: ignored
+    assert store.console_user("alf").language == "sv"  # type: ignore[union-attr]
+
+
+def test_redirects_stay_on_the_site(setup: tuple[Path, TestClient, Store]) -> None:
+    _, client, _ = setup
+    csrf = login(client, "alf")
+    for back in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post(
+            "/me/language",
+            data={"csrf": csrf, "language": "en", "back": back},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/"
+
+
+def test_the_console_beside_the_daemon_serves_on_loopback(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    import socket
+
+    import requests
+
+    from connector.config import load_config
+    from connector.console.serve import start_in_thread
+
+    config, _, store = setup
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    stop = start_in_thread(load_config(config), store, clock, port=port)
+    try:
+        for _ in range(100):
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                threading_wait(0.05)
+        assert page.status_code == 200 and 'name="password"' in page.text
+        assert "server" not in {k.lower() for k in page.headers}
+    finally:
+        stop()
+
+
+def threading_wait(seconds: float) -> None:
+    import threading
+
+    threading.Event().wait(seconds)
+
+
+def test_a_failed_action_is_retried_from_the_actions_page(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    action = letters(tenant, store, clock.today())[0].lines[0].action
+    assert store.journal_begin(action)
+    store.journal_finish(action.idempotency_key, ActionState.FAILED, message="422 refused")
+    csrf = login(client, "vera")
+    page = client.get("/actions").text
+    assert "422 refused" in page and "/actions/retry" not in page  # a viewer cannot retry
+    refused = client.post(
+        "/actions/retry", data={"csrf": csrf, "tenant": "fjord", "key": action.idempotency_key}
+    )
+    assert refused.status_code == 403
+    client.post("/logout", data={"csrf": csrf})
+    csrf = login(client, "alf")
+    client.post(
+        "/actions/retry", data={"csrf": csrf, "tenant": "fjord", "key": action.idempotency_key}
+    )
+    states = {e.action.idempotency_key: e.state for e in store.journal("fjord")}
+    assert states[action.idempotency_key] is ActionState.PENDING
+
+
+def test_a_tenant_overview_shows_collection_rate_and_dso(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    _, client, _ = setup
+    login(client, "vera")
+    page = client.get("/t/fjord").text
+    assert "Collection rate by month of issue" in page and "DSO, last 90 days" in page
+    assert re.search(r"\d+\.\d %", page)  # a collected share
+    assert "Collection rate" not in client.get("/").text  # only on one tenant's overview
