@@ -131,6 +131,8 @@ class Result:
 def tenant(sb: FortnoxSandbox) -> TenantConfig:
     settings = dict(sb.tenant_settings(), name=TENANT, provider="fortnox", country="SE")
     settings.update(push=True, auth="client_credentials", requests_per_window=1000)
+    # The channel that can deliver (push needs one); the cycle is handed its SmtpChannel.
+    settings["email"] = {"host": "127.0.0.1", "security": "none", "from_address": "ekonomi@acme.se"}
     return TenantConfig.model_validate(settings)
 
 
