@@ -8,6 +8,7 @@ Tenants are numbered from 0, as in the file's order.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import tomllib
@@ -358,7 +359,8 @@ class TenantConfig(BaseModel):
         if self.push and factory.delivery is not None and not factory.delivery(self):
             hint = f": {factory.delivery_hint}" if factory.delivery_hint else ""
             raise ValueError(
-                f"push: true, but provider {self.provider!r} has no channel that can deliver a "
+                f"push: {json.dumps(self.push)}, but provider {self.provider!r} has no channel "
+                "that can deliver a "
                 f"letter with this tenant's settings{hint}"
             )
         return self

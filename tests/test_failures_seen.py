@@ -228,6 +228,13 @@ def test_push_without_a_channel_that_can_deliver_is_refused_at_load(
         '[[tenants]]\nname = "sv"\nprovider = "fortnox"\ncountry = "SE"\n', encoding="utf-8"
     )
     assert cli(config, clock, "status") == 0
+    capsys.readouterr()
+    config.write_text(  # approved letters need a channel as much; the line says which value
+        '[[tenants]]\nname = "sv"\nprovider = "fortnox"\ncountry = "SE"\npush = "approve"\n',
+        encoding="utf-8",
+    )
+    assert cli(config, clock, "status") == 2
+    assert 'tenants[0].push: "approve", but' in capsys.readouterr().err
 
 
 # -- /healthz over HTTP -----------------------------------------------------------------------
