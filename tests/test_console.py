@@ -34,8 +34,16 @@ def setup(
     return config, TestClient(build_app(console)), store
 
 
+def login_form(client: TestClient, name: str = "ada", password: str = PASSWORD) -> dict[str, str]:
+    """The login form's fields as a browser sends them: the CSRF token from the form (its
+    cookie stays in the client)."""
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token
+    return {"name": name, "password": password, "csrf": token.group(1)}
+
+
 def login(client: TestClient, name: str = "ada", password: str = PASSWORD) -> str:
-    response = client.post("/login", data={"name": name, "password": password})
+    response = client.post("/login", data=login_form(client, name, password))
     assert response.status_code == 200, response.text
     return csrf_of(response.text)
 
@@ -52,9 +60,7 @@ def test_login_sets_a_strict_httponly_cookie_and_every_page_renders(
     setup: tuple[Path, TestClient, Store],
 ) -> None:
     _, client, _ = setup
-    response = client.post(
-        "/login", data={"name": "ada", "password": PASSWORD}, follow_redirects=False
-    )
+    response = client.post("/login", data=login_form(client), follow_redirects=False)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
     for path in ("/", "/queue", "/customers", "/quality", "/holds", "/actions", "/holds.csv"):
@@ -67,9 +73,22 @@ def test_login_sets_a_strict_httponly_cookie_and_every_page_renders(
 def test_wrong_passwords_are_rate_limited(setup: tuple[Path, TestClient, Store]) -> None:
     _, client, _ = setup
     for _ in range(5):
-        assert client.post("/login", data={"name": "ada", "password": "nope"}).status_code == 401
+        assert client.post("/login", data=login_form(client, password="nope")).status_code == 401
     # the right password no longer helps for a while
-    assert client.post("/login", data={"name": "ada", "password": PASSWORD}).status_code == 429
+    assert client.post("/login", data=login_form(client)).status_code == 429
+
+
+def test_a_login_without_the_forms_token_is_refused(setup: tuple[Path, TestClient, Store]) -> None:
+    # Login CSRF: another site can make a browser post the right form, but not read the token.
+    _, client, _ = setup
+    fields = login_form(client)
+    forged = client.post("/login", data={**fields, "csrf": "forged"}, follow_redirects=False)
+    bare = client.post("/login", data={"name": "ada", "password": PASSWORD}, follow_redirects=False)
+    assert forged.status_code == bare.status_code == 403
+    assert "kravsync_session" not in str(forged.headers) + str(bare.headers)
+    client.cookies.clear()  # the form's token without its cookie is no login either
+    assert client.post("/login", data=fields, follow_redirects=False).status_code == 403
+    assert client.post("/login", data=login_form(client), follow_redirects=False).status_code == 303
 
 
 def test_a_post_without_the_csrf_token_is_refused(setup: tuple[Path, TestClient, Store]) -> None:

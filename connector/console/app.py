@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import logging
 import math
+import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -149,22 +151,41 @@ def _page_number(request: Request) -> int:
 
 
 # -- login ---------------------------------------------------------------------------------------
+LOGIN_COOKIE = "kravsync_login"
+
+
+def _login_page(
+    console: Console, request: Request, status: int = 200, error: str | None = None
+) -> Response:
+    """The login form with a fresh CSRF token, also set as a cookie: the POST must carry both
+    (a double submit: another site can make a browser post the form, not read the cookie)."""
+    token = secrets.token_urlsafe(32)
+    response = console.render(request, "login.html", status, error=error, login_csrf=token)
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=console.secure, path="/login"
+    )
+    return response
+
+
 async def login_form(console: Console, request: Request) -> Response:
-    return console.render(request, "login.html")
+    return _login_page(console, request)
 
 
 async def login(console: Console, request: Request) -> Response:
     form = await request.form()
+    sent, expected = form.get("csrf"), request.cookies.get(LOGIN_COOKIE)
+    if not (isinstance(sent, str) and expected and hmac.compare_digest(sent, expected)):
+        return _login_page(console, request, 403, error="The form was stale or forged (CSRF).")
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     address = request.client.host if request.client else "?"
     if console.limiter.blocked(name, address):
-        return console.render(
-            request, "login.html", 429, error="Too many failed logins. Wait a few minutes."
+        return _login_page(
+            console, request, 429, error="Too many failed logins. Wait a few minutes."
         )
     user = await run_in_threadpool(check_password, console.store, name, password)
     if user is None:
         console.limiter.failed(name, address)
-        return console.render(request, "login.html", 401, error="Wrong name or password.")
+        return _login_page(console, request, 401, error="Wrong name or password.")
     console.limiter.succeeded(name)
     token, _ = console.sessions.start(user.name)
     response = RedirectResponse("/", status_code=303)
