@@ -206,14 +206,7 @@ def rate_config(folder: Path, fortnox: FortnoxSandbox, per_window: int, window: 
     tenants = "".join(
         f"""
 [[tenants]]
-name = "{name}"
-provider = "fortnox"
-country = "SE"
-base_url = "{settings["base_url"]}"
-token_url = "{settings["token_url"]}"
-tenant_id = "{settings["tenant_id"]}"
-client_id = "{settings["client_id"]}"
-credentials = "env:RATE_FORTNOX"
+{crash.fortnox_tenant_toml(name, settings, "env:RATE_FORTNOX")}
 requests_per_window = {per_window}
 window_seconds = {window}
 """

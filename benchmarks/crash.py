@@ -89,6 +89,22 @@ class SmtpSink:
         return ids
 
 
+def fortnox_tenant_toml(name: str, settings: dict[str, str], credentials: str) -> str:
+    """A Fortnox sandbox tenant's lines of a ``[[tenants]]`` table (shared with concurrency.py)."""
+    return "\n".join(
+        (
+            f'name = "{name}"',
+            'provider = "fortnox"',
+            'country = "SE"',
+            *(
+                f'{key} = "{settings[key]}"'
+                for key in ("base_url", "token_url", "tenant_id", "client_id")
+            ),
+            f'credentials = "{credentials}"',
+        )
+    )
+
+
 def write_config(
     folder: Path, fiken: FikenSandbox, fortnox: FortnoxSandbox, smtp_port: int
 ) -> Path:
@@ -112,14 +128,7 @@ requests_per_window = 200   # the sandboxes run without rate limits here: trials
 postcode_register_source = "fixture"
 
 [[tenants]]
-name = "skog"
-provider = "fortnox"
-country = "SE"
-base_url = "{settings["base_url"]}"
-token_url = "{settings["token_url"]}"
-tenant_id = "{settings["tenant_id"]}"
-client_id = "{settings["client_id"]}"
-credentials = "env:CRASH_FORTNOX"
+{fortnox_tenant_toml("skog", settings, "env:CRASH_FORTNOX")}
 fortnox_finans = true
 push = true
 requests_per_window = 1000
