@@ -21,4 +21,11 @@ if _destination:
     _ref = os.environ.setdefault("KRAVSYNC_TIME_TRAVEL_REF", repr(time.time()))
     _elapsed = timedelta(seconds=max(0.0, time.time() - float(_ref)))
     _target = datetime.fromisoformat(_destination) + _elapsed
-    time_machine.travel(_target, tick=True).start()
+    _traveller = time_machine.travel(_target, tick=True).start()
+    # Starting the travel takes a moment (longer on a loaded machine, when process starts
+    # crowd): put this process's clock exactly where every other one stands, the destination
+    # plus the real time elapsed since the reference, so host-time rules across processes (leases,
+    # the shared rate budget) see one clock, as they do without the shift.
+    _start = datetime.fromisoformat(_destination).timestamp()
+    _now_everywhere = _start + (time_machine.escape_hatch.time.time() - float(_ref))
+    _traveller.shift(_now_everywhere - time.time())
