@@ -86,6 +86,8 @@ class SqliteStore(
     BudgetMixin,
     ConsoleMixin,
 ):
+    dialect = "sqlite"  # or "postgresql" (connector/store/postgres.py): where SQL must differ
+
     def __init__(self, path: str, clock: Clock) -> None:
         self.path = path
         self.clock = clock
