@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.clock import Clock
-from connector.store import SqliteStore
+from connector.store import open_store
 from providers.fiken.sandbox import FikenSandbox
 from providers.fortnox.sandbox import FortnoxSandbox
 
@@ -106,14 +106,18 @@ def fortnox_tenant_toml(name: str, settings: dict[str, str], credentials: str) -
 
 
 def write_config(
-    folder: Path, fiken: FikenSandbox, fortnox: FortnoxSandbox, smtp_port: int
+    folder: Path,
+    fiken: FikenSandbox,
+    fortnox: FortnoxSandbox,
+    smtp_port: int,
+    store_url: str = "sqlite:///state.db",
 ) -> Path:
     settings = fortnox.tenant_settings()
     path = folder / "kravsync.toml"
     path.write_text(
         f"""
 [store]
-url = "sqlite:///state.db"
+url = "{store_url}"
 
 [[tenants]]
 name = "fjord"
@@ -203,6 +207,7 @@ def run_trial(
     refused: frozenset[str] = frozenset(),
     span: float = 4.0,
     writes: int = 40,
+    store_url: str = "sqlite:///state.db",
 ) -> Trial:
     """One trial; ``refused``: actions the providers refuse even without a crash (their data
     is wrong), which must end ``failed`` and undelivered."""
@@ -216,7 +221,7 @@ def run_trial(
         smtp = SmtpSink()
         port = smtp.start()
         stack.callback(smtp.stop)
-        config = write_config(workdir, fiken, fortnox, port)
+        config = write_config(workdir, fiken, fortnox, port, store_url)
         env = {**os.environ, "CRASH_FIKEN": "crash-fiken", "CRASH_FORTNOX": fortnox.demo_secret()}
         plan = planned_actions(config, env, clock)
         trial.planned = len(plan)
@@ -264,7 +269,9 @@ def run_trial(
             trial.problems.append(
                 f"final sync exited {final.returncode}: {final.stdout[-400:]} {final.stderr[-400:]}"
             )
-        store = SqliteStore(str(workdir / "state.db"), clock)
+        store = open_store(
+            store_url.replace("sqlite:///state.db", f"sqlite:///{workdir / 'state.db'}"), clock
+        )
         # by tenant name, invoice, stage and sequence (the journal's keys are on the account)
         journal = {e.action.legacy_key: e for t in ("fjord", "skog") for e in store.journal(t)}
         fiken_keys = {

@@ -8,6 +8,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -43,7 +44,7 @@ from connector.render.views import (
 from connector.runtime import run_tenant, setup_logging
 from connector.scrub import safe_message
 from connector.secrets import CredentialError, credentials_for
-from connector.store import Store, StoreBusy, StoreError, open_store
+from connector.store import Store, StoreBusy, StoreError, open_configured_store
 from providers.base import get_factory
 from providers.http import ProviderError
 
@@ -214,6 +215,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", action="append", default=[], choices=("NO", "SE", "no", "se"))
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--today", type=_date)
+    sub.add_parser(
+        "migrate",
+        help="bring the store's schema up to date, then exit (every command does it on start)",
+    )
+    p = sub.add_parser("store", help="store housekeeping: `store copy SRC DST` moves a store")
+    stores = p.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    c = stores.add_parser(
+        "copy",
+        help="copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL), then "
+        "verify every table by row count and checksum",
+    )
+    c.add_argument("source", help="store URL to copy from (sqlite:///PATH or postgresql://...)")
+    c.add_argument("target", help="store URL to copy into; must be new or empty")
+    c.add_argument(
+        "--password",
+        help="where a PostgreSQL password comes from when a URL holds none: env:VAR or keyring",
+    )
     p = sub.add_parser("tenants", help="tenant housekeeping")
     tenants = p.add_subparsers(dest="tenants_command", required=True, metavar="ACTION")
     d = tenants.add_parser(
@@ -260,7 +278,7 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenants = _tenants(config, args.tenant)
     if not tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     failed = alarming = held = 0
     for tenant in tenants:
         progress = progress_for(tenant.name)
@@ -315,7 +333,7 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     port = args.healthz_port if args.healthz_port is not None else config.daemon.healthz_port
     daemon = Daemon(
         config,
-        open_store(config.store_url(), clock),
+        open_configured_store(config, clock),
         clock=clock,
         workers=config.daemon.workers,
         healthz_port=port,
@@ -341,7 +359,7 @@ def _daemon_console(
 
     try:
         return start_in_thread(
-            config, open_store(config.store_url(), clock), clock, port=args.console_port
+            config, open_configured_store(config, clock), clock, port=args.console_port
         )
     except OSError as exc:
         raise UsageError(
@@ -350,7 +368,7 @@ def _daemon_console(
 
 
 def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     names = [t.name for t in _tenants(config, args.tenant)]
     statuses = collect(store, names, clock.today())
     notices = {t.name: tenant_notices(t, store, clock.today()) for t in _tenants(config, args.tenant)}
@@ -374,7 +392,7 @@ def cmd_actions(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.render.actions import actions_table, entry_json, shown_state
 
     tenants = _tenants(config, args.tenant)
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     now = clock.now()
     if args.verb == "retry":
         if bool(args.key) == bool(args.all_failed):
@@ -451,7 +469,7 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     today = clock.today()
     tenants = _tenants(config, args.tenant)
     plans = [(t, plan_tenant(t, store, today)) for t in tenants]
@@ -464,7 +482,7 @@ def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 
 def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     tenants = _tenants(config, args.tenant)
     if args.what == "invoices":
         if args.format != "csv":
@@ -492,7 +510,7 @@ def cmd_report(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 def cmd_note(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenant = config.tenant(args.tenant)
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     try:
         with TenantLease(store, tenant.name, ttl=config.store.lease_seconds, wait=args.wait):
             return _note(args, tenant, store, clock)
@@ -591,13 +609,13 @@ def cmd_rates(args: argparse.Namespace, config: Config | None, clock: Clock) -> 
     if args.action == "update":
         if config is None:
             raise UsageError("rates update keeps what it fetches in the store: give --config")
-        store = open_store(config.store_url(), clock)
+        store = open_configured_store(config, clock)
         lines, ok = run_update(
             config, store, countries, clock.today(), clock.now().isoformat(timespec="seconds")
         )
         print("\n".join(lines))
         return EXIT_OK if ok else EXIT_FAILED
-    shown = open_store(config.store_url(), clock) if config is not None else None
+    shown = open_configured_store(config, clock) if config is not None else None
     document = rates_document(countries, extra_rows(config, shown), clock.today())
     if config is None:
         document["note"] = "no config file: built-in figures only (nothing fetched or set by hand)"
@@ -617,7 +635,7 @@ def cmd_console(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         raise UsageError(f"--port {args.port}: not a port number")
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     try:
         serve(
             config,
@@ -639,7 +657,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 
 def cmd_user(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     if args.action == "list":
         for user in store.console_users():
             print(f"{user.name}\t{user.role}\t{user.language}")
@@ -678,6 +696,35 @@ def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    store = open_configured_store(config, clock)  # opening a store migrates it
+    print(f"{_line(store.path)}: schema at version {store.schema_version()}")
+    return EXIT_OK
+
+
+def cmd_store_copy(args: argparse.Namespace, clock: Clock) -> int:
+    from connector.render.copy import copy_lines
+    from connector.store import open_store
+    from connector.store.copy import CopyError, copy_store
+
+    source = open_store(_file_url(args.source), clock, args.password)
+    target = open_store(_file_url(args.target), clock, args.password)
+    try:
+        checks = copy_store(source, target)
+    except CopyError as exc:
+        raise UsageError(f"store copy: {exc}") from None
+    for line in copy_lines(source.path, target.path, checks):
+        print(line)
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_FAILED
+
+
+def _file_url(url: str) -> str:
+    """A relative SQLite path on the command line is relative to where the command runs."""
+    if url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///") :]):
+        return "sqlite:///" + os.path.abspath(url[len("sqlite:///") :])
+    return url
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """``clock``: the clock for the whole command (tests pass theirs); ``--today`` moves it."""
     parser = build_parser()
@@ -696,6 +743,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return run_demo(clock)
         if args.command == "sandbox":
             return cmd_sandbox(args, clock)
+        if args.command == "store":
+            return cmd_store_copy(args, clock)
         if args.command == "rates" and args.config is None and not default_config_path().exists():
             return cmd_rates(args, None, clock)
         config = load_config(args.config)
@@ -710,6 +759,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             "auth": cmd_auth,
             "rates": cmd_rates,
             "tenants": cmd_tenants,
+            "migrate": cmd_migrate,
             "console": cmd_console,
             "user": cmd_user,
         }[args.command]

@@ -117,13 +117,25 @@ class StoreConfig(BaseModel):
     # a tenant's lease: renewed every third of this while held; a dead holder's is taken over
     # after it (at once when the holder was a process on this host that no longer runs)
     lease_seconds: float = Field(default=300.0, ge=1.0, le=24 * 3600.0)
+    # PostgreSQL: where the password comes from when the URL holds none
+    password: str | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _password_reference(cls, value: str | None) -> str | None:
+        if value is not None and not (value == "keyring" or value.startswith(("env:", "keyring:"))):
+            raise ValueError(
+                "must be \"env:VARNAME\", \"keyring\" or \"keyring:ENTRY\" (never the password "
+                "itself; put it in the URL only on a trusted host)"
+            )
+        return value
 
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         no_control_characters(value)
-        if not (value.startswith("sqlite:///") or value.startswith("postgresql://")):
-            raise ValueError("must start with 'sqlite:///' or 'postgresql://'")
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with 'sqlite:///', 'postgresql://' or 'postgres://'")
         if value == "sqlite:///":
             raise ValueError("no path after sqlite:/// (e.g. sqlite:///kravsync.db)")
         return value

@@ -19,6 +19,7 @@ from connector.clock import GUARD_ENV, START_ENV, Clock
 from providers.fiken.sandbox import FikenSandbox
 
 os.environ[GUARD_ENV] = "1"
+pytest_plugins = ("backends",)  # both store back-ends: the `backend`, `store_url`, `make_store` fixtures
 
 TODAY = date(2026, 11, 23)
 TOKEN = "e2e-token"
@@ -35,12 +36,19 @@ def clock() -> Clock:
     return Clock.starting_at(TODAY)
 
 
-def fiken_config(path: Path, sandbox: FikenSandbox, *, token_env: str, extra: str = "") -> Path:
+def fiken_config(
+    path: Path,
+    sandbox: FikenSandbox,
+    *,
+    token_env: str,
+    extra: str = "",
+    store_url: str = "sqlite:///state.db",
+) -> Path:
     """Write a kravsync.toml with one Fiken tenant "fjord" on ``sandbox`` (token from env)."""
     path.write_text(
         f"""
 [store]
-url = "sqlite:///state.db"
+url = "{store_url}"
 
 [[tenants]]
 name = "fjord"
@@ -71,12 +79,15 @@ def kravsync(config: Path, clock: Clock) -> Kravsync:
 
 
 @pytest.fixture
-def config(tmp_path: Path, sandbox: FikenSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config(
+    tmp_path: Path, sandbox: FikenSandbox, monkeypatch: pytest.MonkeyPatch, store_url: str
+) -> Path:
     """A config for the `sandbox` fixture; Norwegian postcodes from the shipped extract."""
     monkeypatch.setenv("FIKEN_E2E_TOKEN", TOKEN)
     return fiken_config(
         tmp_path / "kravsync.toml",
         sandbox,
+        store_url=store_url,
         token_env="FIKEN_E2E_TOKEN",
         extra='\n[tenants.validation]\npostcode_register_source = "fixture"\n',
     )

@@ -16,7 +16,7 @@ from connector.clock import Clock
 from connector.demo import run_demo
 from providers.fiken.sandbox import FikenSandbox
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 TODAY = date(2026, 11, 23)
 
 

@@ -12,17 +12,18 @@ import requests
 from conftest import Kravsync
 
 from connector.clock import Clock
+from connector.config import load_config
 from connector.demo import run_demo
 from connector.models import InvoiceStatus
-from connector.store import SqliteStore
+from connector.store import Store, open_configured_store
 from providers.fiken.sandbox import FikenSandbox
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 TODAY = date(2026, 11, 23)
 
 
-def store_of(config: Path) -> SqliteStore:
-    return SqliteStore(str(config.parent / "state.db"), Clock.starting_at(TODAY))
+def store_of(config: Path) -> Store:
+    return open_configured_store(load_config(config), Clock.starting_at(TODAY))
 
 
 def sandbox_rows(sandbox: FikenSandbox, resource: str, **params: str) -> list[dict]:

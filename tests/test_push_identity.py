@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import MakeStore
 
 from connector.clock import Clock
 from connector.config import TenantConfig
 from connector.models import ActionStage, ActionState, ReminderAction
 from connector.runtime import run_tenant
 from connector.secrets import MemoryCredentials
-from connector.store import SqliteStore
+from connector.store import Store
 from connector.validation import fixture_register
 from providers.base import legacy_key_pattern
 from providers.fiken.push import attachment_name, audit_name, find_attachment
@@ -28,7 +29,7 @@ from providers.fiken.sandbox import FikenSandbox
 from providers.fortnox import comments
 from providers.fortnox.sandbox import FortnoxSandbox
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 FIKEN_DAY = date(2026, 11, 23)
 FORTNOX_DAY = date(2026, 3, 2)
 
@@ -90,7 +91,7 @@ def fiken() -> Iterator[FikenSandbox]:
         yield sb
 
 
-def fiken_cycle(sb: FikenSandbox, name: str, store: SqliteStore) -> Any:
+def fiken_cycle(sb: FikenSandbox, name: str, store: Store) -> Any:
     tenant = TenantConfig.model_validate(
         {"name": name, "provider": "fiken", "country": "NO", "push": True,
          "requests_per_window": 1000, **sb.tenant_settings()}
@@ -105,9 +106,9 @@ def fiken_cycle(sb: FikenSandbox, name: str, store: SqliteStore) -> Any:
 
 
 def test_fiken_renamed_tenant_and_fresh_store_send_nothing_again(
-    fiken: FikenSandbox, tmp_path: Path
+    fiken: FikenSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
-    store = SqliteStore(str(tmp_path / "a.db"), fiken.clock)
+    store = make_store(fiken.clock, "a")
     first = fiken_cycle(fiken, "fjord", store)
     assert first.sync.ok and first.pushed.done
     sends, fees = len(fiken.sent_invoices()), len(fiken.created_invoices())
@@ -121,7 +122,7 @@ def test_fiken_renamed_tenant_and_fresh_store_send_nothing_again(
     assert all(e.action.tenant == "fjord-nord" for e in store.journal("fjord-nord"))
     again = fiken_cycle(fiken, "fjord-nord", store)
     assert not again.pushed.done and not [d for d in again.decisions if d.action is not None]
-    fresh_store = SqliteStore(str(tmp_path / "b.db"), fiken.clock)
+    fresh_store = make_store(fiken.clock, "b")
     fresh = fiken_cycle(fiken, "fjord", fresh_store)  # a new store on the same company
     assert fresh.sync.ok and not fresh.pushed.failed
     assert (len(fiken.sent_invoices()), len(fiken.created_invoices())) == (sends, fees)
@@ -130,15 +131,15 @@ def test_fiken_renamed_tenant_and_fresh_store_send_nothing_again(
     assert {e.state for e in fresh_store.journal("fjord")} == {ActionState.DONE}
 
 
-def test_fiken_letters_under_old_form_keys_are_found(fiken: FikenSandbox, tmp_path: Path) -> None:
+def test_fiken_letters_under_old_form_keys_are_found(fiken: FikenSandbox, tmp_path: Path, make_store: MakeStore) -> None:
     """Markers kravsync wrote before issue 10 (tenant name in the key) are evidence too."""
-    store = SqliteStore(str(tmp_path / "a.db"), fiken.clock)
+    store = make_store(fiken.clock, "a")
     assert fiken_cycle(fiken, "fjord", store).pushed.done
     sends, fees = len(fiken.sent_invoices()), len(fiken.created_invoices())
     # Rewrite every piece of kravsync evidence into the pre-issue-10 form, tenant "gammel".
     assert _rewrite_fiken_markers(fiken, f"fiken:{fiken.company}:", "gammel:") >= 3 * fees
 
-    fresh = fiken_cycle(fiken, "fjord", SqliteStore(str(tmp_path / "b.db"), fiken.clock))
+    fresh = fiken_cycle(fiken, "fjord", make_store(fiken.clock, "b"))
     assert fresh.sync.ok and not fresh.pushed.failed
     assert (len(fiken.sent_invoices()), len(fiken.created_invoices())) == (sends, fees)
 
@@ -198,7 +199,7 @@ class Outbox:
 
 
 def fortnox_cycle(
-    sb: FortnoxSandbox, name: str, store: SqliteStore, channel: Any, **over: Any
+    sb: FortnoxSandbox, name: str, store: Store, channel: Any, **over: Any
 ) -> Any:
     settings = dict(sb.tenant_settings(), name=name, provider="fortnox", country="SE", push=True)
     settings.update(auth="client_credentials", requests_per_window=1000, **over)
@@ -217,10 +218,10 @@ def fortnox_cycle(
 
 
 def test_fortnox_renamed_tenant_and_fresh_store_send_nothing_again(
-    fortnox: FortnoxSandbox, tmp_path: Path
+    fortnox: FortnoxSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
     outbox = Outbox()
-    store = SqliteStore(str(tmp_path / "a.db"), fortnox.clock)
+    store = make_store(fortnox.clock, "a")
     first = fortnox_cycle(fortnox, "acme-se", store, outbox)
     assert first.sync.ok and first.pushed.done and outbox.sent
     assert all(k.startswith(f"fortnox:{fortnox.tenant_id}:") for k in first.pushed.done)
@@ -228,7 +229,7 @@ def test_fortnox_renamed_tenant_and_fresh_store_send_nothing_again(
 
     assert fortnox_cycle(fortnox, "acme-sverige", store, outbox).sync.ok
     fresh = fortnox_cycle(
-        fortnox, "acme-se", SqliteStore(str(tmp_path / "b.db"), fortnox.clock), outbox
+        fortnox, "acme-se", make_store(fortnox.clock, "b"), outbox
     )
     assert fresh.sync.ok
     assert len(outbox.sent) == letters
@@ -261,11 +262,11 @@ def test_fortnox_account_from_companyinformation_without_tenant_id(
 
 
 def test_fortnox_old_form_comments_lines_are_evidence(
-    fortnox: FortnoxSandbox, tmp_path: Path
+    fortnox: FortnoxSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
     outbox = Outbox()
     first = fortnox_cycle(
-        fortnox, "acme-se", SqliteStore(str(tmp_path / "a.db"), fortnox.clock), outbox
+        fortnox, "acme-se", make_store(fortnox.clock, "a"), outbox
     )
     assert first.pushed.done
     prefix = f"kravsync:fortnox:{fortnox.tenant_id}:"
@@ -276,7 +277,7 @@ def test_fortnox_old_form_comments_lines_are_evidence(
         assert comments.find(str(fortnox.invoice(n)["Comments"]), key) is None
     letters = len(outbox.sent)
     fresh = fortnox_cycle(
-        fortnox, "acme-se", SqliteStore(str(tmp_path / "b.db"), fortnox.clock), outbox
+        fortnox, "acme-se", make_store(fortnox.clock, "b"), outbox
     )
     assert fresh.sync.ok and len(outbox.sent) == letters
 
@@ -285,9 +286,9 @@ def test_fortnox_old_form_comments_lines_are_evidence(
 
 
 def test_a_journal_keyed_by_tenant_name_is_rekeyed_when_the_provider_is_first_built(
-    fiken: FikenSandbox, tmp_path: Path
+    fiken: FikenSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
-    store = SqliteStore(str(tmp_path / "a.db"), Clock.starting_at(FIKEN_DAY))
+    store = make_store(Clock.starting_at(FIKEN_DAY), "a")
     store.ensure_tenant("fjord", "fiken", "NO")
     old = action(invoice_id="999", invoice_number="999")
     assert old.account is None and store.journal_begin(old)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from backends import MakeStore
 
 from connector.clock import Clock
 from connector.config import TenantConfig
@@ -22,7 +23,7 @@ from connector.models import (
     ReminderAction,
 )
 from connector.policy import Decision, Outcome
-from connector.store import SqliteStore
+from connector.store import Store
 from providers.base import (
     Capabilities,
     Letter,
@@ -48,6 +49,8 @@ def action(n: str, customer: str = "c1", outstanding: str = "1000.00", stage: Ac
     return ReminderAction(tenant="t", invoice_id=n, invoice_number=n, customer_id=customer, stage=stage,
                           planned_on=TODAY, deadline=date(2026, 12, 7), fee=Decimal("38"),
                           interest=Decimal("12.50"), currency="NOK", outstanding=Decimal(outstanding))
+
+pytestmark = pytest.mark.backends
 
 
 class FakeProvider:
@@ -94,8 +97,8 @@ class FakeProvider:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(str(tmp_path / "p.db"), CLOCK)
+def store(tmp_path: Path, make_store: MakeStore) -> Store:
+    s = make_store(CLOCK, "p")
     s.ensure_tenant("t", "fake", "NO")
     s.upsert_customers("t", [Customer(provider="fake", provider_id="c1", name="Ærlig Bakeri AS", kind=CustomerKind.COMPANY, email="post@aerlig.no"),
                              Customer(provider="fake", provider_id="c2", name="Bjørg Løvås", kind=CustomerKind.PERSON)])
@@ -109,7 +112,7 @@ def decisions(*actions: ReminderAction) -> list[Decision]:
     return [Decision(invoice=invoice(a.invoice_id), outcome=Outcome.ACTION, reason="due", action=a) for a in actions]
 
 
-def pusher(store: SqliteStore, provider: FakeProvider, replan=None) -> Pusher:  # type: ignore[no-untyped-def]
+def pusher(store: Store, provider: FakeProvider, replan=None) -> Pusher:  # type: ignore[no-untyped-def]
     def same_plan(inv: Invoice, pending: ReminderAction) -> Decision:  # the policy, asked again, agrees
         return Decision(inv, Outcome.ACTION, "due", action(inv.provider_id, customer=inv.customer_id or "", outstanding=str(inv.outstanding)))
 
@@ -117,11 +120,11 @@ def pusher(store: SqliteStore, provider: FakeProvider, replan=None) -> Pusher:  
                   replan=replan or same_plan)
 
 
-def states(store: SqliteStore) -> dict[str, ActionState]:
+def states(store: Store) -> dict[str, ActionState]:
     return {e.action.idempotency_key: e.state for e in store.journal("t")}
 
 
-def test_one_letter_per_customer_stage_currency_and_done_after_confirmation(store: SqliteStore) -> None:
+def test_one_letter_per_customer_stage_currency_and_done_after_confirmation(store: Store) -> None:
     provider = FakeProvider({n: invoice(n, customer=c) for n, c in [("1", "c1"), ("2", "c1"), ("3", "c2")]})
     report = pusher(store, provider).run(decisions(action("1"), action("2"), action("3", customer="c2")))
     assert sorted(len(letter.actions) for letter in provider.letters) == [1, 2]
@@ -131,7 +134,7 @@ def test_one_letter_per_customer_stage_currency_and_done_after_confirmation(stor
     assert journal["1"].sent_on == TODAY and journal["1"].reference == "ref-1"
 
 
-def test_a_second_run_with_the_same_plan_sends_nothing(store: SqliteStore) -> None:
+def test_a_second_run_with_the_same_plan_sends_nothing(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     pusher(store, provider).run(decisions(action("1")))
     report = pusher(store, provider).run(decisions(action("1")))
@@ -139,7 +142,7 @@ def test_a_second_run_with_the_same_plan_sends_nothing(store: SqliteStore) -> No
     assert report.done == []
 
 
-def test_paid_before_push_is_skipped_and_logged(store: SqliteStore) -> None:
+def test_paid_before_push_is_skipped_and_logged(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1", outstanding="0.00", status=InvoiceStatus.PAID)})
     report = pusher(store, provider).run(decisions(action("1")))
     assert provider.letters == []
@@ -149,7 +152,7 @@ def test_paid_before_push_is_skipped_and_logged(store: SqliteStore) -> None:
     assert entry.message is not None and "paid" in entry.message
 
 
-def test_part_payment_is_planned_again_with_the_fresh_balance(store: SqliteStore) -> None:
+def test_part_payment_is_planned_again_with_the_fresh_balance(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1", outstanding="400.00")})
     replanned = action("1", outstanding="400.00")
     p = pusher(store, provider, replan=lambda inv, _a: Decision(inv, Outcome.ACTION, "due", replanned))
@@ -157,7 +160,7 @@ def test_part_payment_is_planned_again_with_the_fresh_balance(store: SqliteStore
     assert provider.letters[0].actions[0].outstanding == Decimal("400.00")
 
 
-def test_4xx_marks_failed_with_the_providers_message(store: SqliteStore) -> None:
+def test_4xx_marks_failed_with_the_providers_message(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     provider.fail_with = ClientError("fake", "request refused: customer has no e-mail", status=400)
     report = pusher(store, provider).run(decisions(action("1")))
@@ -166,7 +169,7 @@ def test_4xx_marks_failed_with_the_providers_message(store: SqliteStore) -> None
     assert "no e-mail" in (next(iter(store.journal("t"))).message or "")
 
 
-def test_5xx_leaves_pending_and_reconciliation_never_resends(store: SqliteStore) -> None:
+def test_5xx_leaves_pending_and_reconciliation_never_resends(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     provider.crash_after_delivery = True  # delivered, but the answer never came back
     report = pusher(store, provider).run(decisions(action("1")))
@@ -178,7 +181,7 @@ def test_5xx_leaves_pending_and_reconciliation_never_resends(store: SqliteStore)
     assert provider.delivered == ["fake:acct-1:1:reminder:1"] and len(provider.letters) == 1
 
 
-def test_pending_without_trace_is_pushed_once(store: SqliteStore) -> None:
+def test_pending_without_trace_is_pushed_once(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     store.journal_begin(action("1"))  # crashed after journalling, before any provider call
     report = pusher(store, provider).run(decisions(action("1")))
@@ -186,7 +189,7 @@ def test_pending_without_trace_is_pushed_once(store: SqliteStore) -> None:
     assert report.done == ["fake:acct-1:1:reminder:1"]
 
 
-def test_fresh_facts_that_change_the_decision_skip_the_push(store: SqliteStore) -> None:
+def test_fresh_facts_that_change_the_decision_skip_the_push(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     second = lambda inv, _a: Decision(inv, Outcome.SECOND_SENDER, "the accounting system sent its own reminder")  # noqa: E731
     report = pusher(store, provider, replan=second).run(decisions(action("1")))
@@ -195,7 +198,7 @@ def test_fresh_facts_that_change_the_decision_skip_the_push(store: SqliteStore) 
     assert entry.state is ActionState.SKIPPED and "own reminder" in (entry.message or "")
 
 
-def test_failed_actions_are_retried_a_bounded_number_of_times(store: SqliteStore) -> None:
+def test_failed_actions_are_retried_a_bounded_number_of_times(store: Store) -> None:
     provider = FakeProvider({"1": invoice("1")})
     provider.fail_with = ClientError("fake", "refused", status=422)
     for _ in range(5):
@@ -207,7 +210,7 @@ def test_failed_actions_are_retried_a_bounded_number_of_times(store: SqliteStore
     assert provider.delivered == []  # out of attempts: a person must look
 
 
-def test_stop_flag_finishes_nothing_new(store: SqliteStore) -> None:
+def test_stop_flag_finishes_nothing_new(store: Store) -> None:
     import threading
 
     provider = FakeProvider({"1": invoice("1")})

@@ -1,4 +1,5 @@
-"""The SQLite store: migrations, idempotent upserts, cursors, runs and the cross-process lock."""
+"""The store on SQLite and PostgreSQL: migrations, idempotent upserts, cursors, runs and the
+cross-process lock."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ import threading
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from backends import MakeStore
 
 from connector.clock import Clock, host_time
 from connector.models import Customer, CustomerKind, Invoice, InvoiceStatus
-from connector.store import LockTimeout, SqliteStore, StoreError, open_store
+from connector.store import LockTimeout, Store, StoreError, open_store
 from connector.store.migrations import MIGRATIONS
 
 CLOCK = Clock.starting_at(date(2026, 11, 23))  # the tests' clock; never the real date
+
+pytestmark = pytest.mark.backends
 
 
 def customer(pid: str, name: str = "Ærlig Bakeri AS") -> Customer:
@@ -45,29 +48,31 @@ def invoice(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(str(tmp_path / "k.db"), CLOCK)
+def store(make_store: MakeStore) -> Store:
+    s = make_store(CLOCK)
     s.ensure_tenant("t", "fiken", "NO")
     return s
 
 
-def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
-    path = str(tmp_path / "m.db")
-    first = SqliteStore(path, CLOCK)
+def test_migrations_are_versioned_and_idempotent(make_store: MakeStore, backend: str) -> None:
+    first = make_store(CLOCK, "m")
     assert first.schema_version() == MIGRATIONS[-1][0]
-    assert SqliteStore(path, CLOCK).migrate() == MIGRATIONS[-1][0]  # re-opening applies nothing twice
-    mode = first._conn().execute("PRAGMA journal_mode").fetchone()[0]
-    assert mode == "wal"
+    assert make_store(CLOCK, "m").migrate() == MIGRATIONS[-1][0]  # re-opening applies nothing twice
+    versions = first.execute("SELECT version FROM schema_version ORDER BY version")
+    assert [r[0] for r in versions] == [m[0] for m in MIGRATIONS]
+    if backend == "sqlite":
+        mode = first._conn().execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
 
 
-def test_upserts_are_idempotent_and_keep_unicode(store: SqliteStore) -> None:
+def test_upserts_are_idempotent_and_keep_unicode(store: Store) -> None:
     store.upsert_customers("t", [customer("1"), customer("2", "Bjørg Løvås")])
     store.upsert_customers("t", [customer("2", "Bjørg Løvås-Åsen")])
     names = {c.provider_id: c.name for c in store.customers("t")}
     assert names == {"1": "Ærlig Bakeri AS", "2": "Bjørg Løvås-Åsen"}
 
 
-def test_invoice_upsert_updates_state_and_decimal_survives(store: SqliteStore) -> None:
+def test_invoice_upsert_updates_state_and_decimal_survives(store: Store) -> None:
     store.upsert_invoices("t", [invoice("10", "1234.56")])
     store.upsert_invoices("t", [invoice("10", "0.00", InvoiceStatus.PAID)])
     stored = store.invoice("t", "10")
@@ -76,7 +81,7 @@ def test_invoice_upsert_updates_state_and_decimal_survives(store: SqliteStore) -
     assert store.open_invoice_ids("t") == set()
 
 
-def test_status_sums_per_currency_and_counts_overdue(store: SqliteStore) -> None:
+def test_status_sums_per_currency_and_counts_overdue(store: Store) -> None:
     store.upsert_invoices(
         "t",
         [
@@ -93,7 +98,7 @@ def test_status_sums_per_currency_and_counts_overdue(store: SqliteStore) -> None
     assert status.overdue_amount == {"EUR": Decimal("50.00"), "NOK": Decimal("100.10")}
 
 
-def test_cursor_and_runs(store: SqliteStore) -> None:
+def test_cursor_and_runs(store: Store) -> None:
     assert store.get_cursor("t", "invoices") is None
     store.set_cursor("t", "invoices", "2026-11-23T10:00:00+00:00")
     assert store.get_cursor("t", "invoices") == "2026-11-23T10:00:00+00:00"
@@ -110,7 +115,7 @@ def test_cursor_and_runs(store: SqliteStore) -> None:
     assert store.run_errors(run) == [("invoice", "42", "dueDate: not a date")]
 
 
-def test_advisory_lock_excludes_other_threads(store: SqliteStore) -> None:
+def test_advisory_lock_excludes_other_threads(store: Store) -> None:
     inside = 0
     overlaps = 0
     guard = threading.Lock()
@@ -135,39 +140,59 @@ def test_advisory_lock_excludes_other_threads(store: SqliteStore) -> None:
 
 
 def _hold_lock(
-    path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
+    url: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
 ) -> None:  # type: ignore[name-defined]
-    s = SqliteStore(path, CLOCK)
+    s = open_store(url, CLOCK)
     with s.advisory_lock("shared", timeout=5):
         ready.set()
         release.wait(10)
 
 
-def test_advisory_lock_excludes_other_processes_and_times_out(tmp_path: Path) -> None:
-    path = str(tmp_path / "p.db")
-    SqliteStore(path, CLOCK)
+def test_advisory_lock_excludes_other_processes_and_times_out(make_store: MakeStore) -> None:
+    make_store(CLOCK, "p")
+    url = make_store.urls["p"]  # type: ignore[attr-defined]
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=_hold_lock, args=(path, ready, release))
+    proc = ctx.Process(target=_hold_lock, args=(url, ready, release))
     proc.start()
     try:
         assert ready.wait(20)
         with pytest.raises(LockTimeout):
-            with SqliteStore(path, CLOCK).advisory_lock("shared", timeout=0.3):
+            with make_store(CLOCK, "p").advisory_lock("shared", timeout=0.3):
                 pass
     finally:
         release.set()
         proc.join(20)
-    with SqliteStore(path, CLOCK).advisory_lock("shared", timeout=5):
+    with make_store(CLOCK, "p").advisory_lock("shared", timeout=5):
         pass
 
 
-def test_expired_lock_of_a_dead_holder_is_taken_over(store: SqliteStore) -> None:
+def test_expired_lock_of_a_dead_holder_is_taken_over(store: Store) -> None:
     store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (host_time() - 1,))
     with store.advisory_lock("y", timeout=0.5):
         pass
 
 
 def test_unsupported_store_urls_are_refused_clearly() -> None:
-    with pytest.raises(StoreError, match="PostgreSQL is not supported yet"):
-        open_store("postgresql://u@h/db", CLOCK)
+    with pytest.raises(StoreError, match="unsupported store URL 'mysql'"):
+        open_store("mysql://u@h/db", CLOCK)
+
+
+def test_an_unreachable_postgresql_is_one_line_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://kravsync:s3cret-pw@127.0.0.1:9/db", CLOCK)
+    message = str(caught.value)
+    assert message.startswith("store.url: cannot connect to postgresql://kravsync:***@127.0.0.1:9/db")
+    assert "s3cret-pw" not in message and "\n" not in message
+
+
+def test_a_postgres_password_from_the_environment_is_used_and_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KS_STORE_PW", "pw-from-env-1234")
+    with pytest.raises(StoreError) as caught:
+        open_store("postgres://kravsync@127.0.0.1:9/db", CLOCK, "env:KS_STORE_PW")
+    assert "pw-from-env-1234" not in str(caught.value)
+    monkeypatch.delenv("KS_STORE_PW")
+    with pytest.raises(StoreError, match="store.password: env:KS_STORE_PW gives no password"):
+        open_store("postgres://kravsync@127.0.0.1:9/db", CLOCK, "env:KS_STORE_PW")

@@ -19,22 +19,23 @@ from pathlib import Path
 import pytest
 
 from connector.clock import Clock
+from connector.config import load_config
 from connector.models import ActionState
-from connector.store import SqliteStore
+from connector.store import open_configured_store
 from providers.tripletex.sandbox import TripletexSandbox
 from providers.tripletex.sandbox import seed as s
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 TODAY = date(2026, 11, 23)
 CREATE = "InvoiceCreateReminder_createReminder"
 
 
-def config(folder: Path, sb: TripletexSandbox) -> Path:
+def config(folder: Path, sb: TripletexSandbox, store_url: str) -> Path:
     path = folder / "kravsync.toml"
     path.write_text(
         f"""
 [store]
-url = "sqlite:///state.db"
+url = "{store_url}"
 
 [[tenants]]
 name = "fjell"
@@ -66,12 +67,12 @@ def sync(cfg: Path, clock: Clock, secret: str) -> subprocess.Popen[bytes]:
 
 @pytest.mark.parametrize("kill_at", [[1], [2, 5]])
 def test_sigkill_mid_push_then_a_full_run_makes_every_reminder_once(
-    tmp_path: Path, kill_at: list[int]
+    tmp_path: Path, kill_at: list[int], store_url: str
 ) -> None:
     clock = Clock.starting_at(TODAY)
     with TripletexSandbox(clock=clock, rate_limit=False) as sb:
         seeded = {r.id for rs in sb.book().reminders.values() for r in rs}
-        cfg = config(tmp_path, sb)
+        cfg = config(tmp_path, sb, store_url)
         for target in kill_at:
             proc = sync(cfg, clock, sb.demo_secret())
             deadline = time.monotonic() + 60
@@ -89,7 +90,7 @@ def test_sigkill_mid_push_then_a_full_run_makes_every_reminder_once(
             if r.id not in seeded
         )
         assert made and max(made.values()) == 1  # nothing twice
-        store = SqliteStore(str(tmp_path / "state.db"), clock)
+        store = open_configured_store(load_config(cfg), clock)
         journal = list(store.journal("fjell"))
         done = {(int(e.action.invoice_id)) for e in journal if e.state is ActionState.DONE}
         assert done == {invoice for invoice, _kind in made}  # none lost, none unjournalled

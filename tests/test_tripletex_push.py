@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import MakeStore
 
 from connector.config import TenantConfig
 from connector.models import ActionStage, ActionState, Invoice, ReminderAction
 from connector.policy.rules import rules_for
 from connector.runtime import run_tenant
 from connector.secrets import MemoryCredentials
-from connector.store import SqliteStore
+from connector.store import Store
 from connector.validation import fixture_register
 from providers.base import Letter, registry
 from providers.http import ClientError
@@ -26,7 +27,7 @@ from providers.tripletex.sandbox import TripletexSandbox
 from providers.tripletex.sandbox import reminders as desk
 from providers.tripletex.sandbox import seed as s
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 TODAY = date(2026, 11, 23)
 CREATE = "InvoiceCreateReminder_createReminder"
 
@@ -67,7 +68,7 @@ def provider(sb: TripletexSandbox, t: TenantConfig) -> TripletexProvider:
     return p
 
 
-def cycle(sb: TripletexSandbox, t: TenantConfig, store: SqliteStore) -> Any:
+def cycle(sb: TripletexSandbox, t: TenantConfig, store: Store) -> Any:
     return run_tenant(
         t,
         store,
@@ -109,12 +110,12 @@ def tagged(sb: TripletexSandbox, p: TripletexProvider, tag: str) -> Invoice:
 
 
 def test_a_push_cycle_makes_native_reminders_with_the_plans_charges(
-    sandbox, tmp_path: Path
+    sandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
     # Due dates agreed in advance: interest runs from the due date (forsinkelsesrenteloven § 2),
     # so the letters carry interest for Tripletex's own settings to be checked against.
     t = tenant(sandbox, policy={"due_dates_agreed": True})
-    store = SqliteStore(str(tmp_path / "s.db"), sandbox.clock)
+    store = make_store(sandbox.clock, "s")
     result = cycle(sandbox, t, store)
     assert result.ok and result.pushed is not None
     done = [e for e in store.journal(t.name) if e.state is ActionState.DONE]
@@ -134,9 +135,9 @@ def test_a_push_cycle_makes_native_reminders_with_the_plans_charges(
     assert again.ok and len(sandbox.received(CREATE, status=200)) == len(made)  # nothing twice
 
 
-def test_tripletex_own_reminder_is_a_second_sender(sandbox, tmp_path: Path) -> None:
+def test_tripletex_own_reminder_is_a_second_sender(sandbox, tmp_path: Path, make_store: MakeStore) -> None:
     t = tenant(sandbox, push=False)
-    store = SqliteStore(str(tmp_path / "s.db"), sandbox.clock)
+    store = make_store(sandbox.clock, "s")
     result = cycle(sandbox, t, store)
     book = sandbox.book()
     assert isinstance(book, s.ListBook)
@@ -278,11 +279,11 @@ def test_charge_settings_are_learnt_from_the_companys_reminders() -> None:
 
 
 def test_a_cycle_through_the_pusher_after_a_crash_completes_from_evidence(
-    sandbox, tmp_path: Path
+    sandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
     """A reminder made but never journalled done (a crash): the next cycle reconciles it."""
     t = tenant(sandbox)
-    store = SqliteStore(str(tmp_path / "s.db"), sandbox.clock)
+    store = make_store(sandbox.clock, "s")
     assert cycle(sandbox, tenant(sandbox, push=False), store).ok
     p = provider(sandbox, t)
     inv = tagged(sandbox, p, "overdue_20")

@@ -69,10 +69,10 @@ class BudgetMixin:
             if max_concurrent and in_flight >= max_concurrent:
                 return None, 0.01
             cur = tx.execute(
-                "INSERT INTO rate_budget (key, started_at, holder) VALUES (?, ?, ?)",
+                "INSERT INTO rate_budget (key, started_at, holder) VALUES (?, ?, ?) RETURNING id",
                 (key, now, self._holder),
             )
-            return int(cur.lastrowid or 0), 0.0
+            return int(cur.fetchone()[0]), 0.0
 
     def budget_give_back(self, place: int) -> None:
         """The request that took ``place`` is over (its start still counts in the window)."""

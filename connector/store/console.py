@@ -242,15 +242,17 @@ class ConsoleMixin:
     def collection_history(self, tenant: str, today: date) -> list[sqlite3.Row]:
         """Per customer, from the actions done on invoices still open: the invoices handed
         over to collection and the payment deadlines missed (only customers with either)."""
+        missed = "CASE WHEN stage != 'handover' AND deadline < ? THEN 1 ELSE 0 END"
         return list(
             self._conn().execute(
                 "SELECT customer_id, "
                 "GROUP_CONCAT(CASE WHEN stage='handover' THEN invoice_number END, ', ') AS handed, "
-                "SUM(stage != 'handover' AND deadline < ?) AS missed FROM actions "
+                f"SUM({missed}) AS missed FROM actions "
                 "WHERE tenant=? AND state='done' AND customer_id IS NOT NULL AND invoice_id IN "
                 "(SELECT provider_id FROM invoices WHERE tenant=? AND status='open') "
-                "GROUP BY customer_id HAVING handed IS NOT NULL OR missed >= 2",
-                (today.isoformat(), tenant, tenant),
+                "GROUP BY customer_id HAVING COUNT(CASE WHEN stage='handover' THEN 1 END) > 0 "
+                f"OR SUM({missed}) >= 2",
+                (today.isoformat(), tenant, tenant, today.isoformat()),
             )
         )
 

@@ -300,3 +300,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
 ]
+
+# Where a migration's SQL is SQLite's own (JSON functions over rows an old store held), the
+# version a store born on PostgreSQL runs instead: it has no such rows to fix. A store moved up
+# from SQLite (`kravsync store copy`) arrives fully migrated.
+POSTGRES_MIGRATIONS: dict[int, str] = {
+    5: """
+        CREATE TABLE malformed_records (
+            tenant TEXT NOT NULL REFERENCES tenants(name),
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            message TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (tenant, kind, record_id)
+        );
+        DELETE FROM cursors WHERE stream = 'customers'
+        """,
+}

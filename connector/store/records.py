@@ -198,35 +198,33 @@ class RecordsMixin:
         now = self._stamp()
         with self.transaction(immediate=True) as tx:
             self._fence(tx, action.tenant)
-            try:
-                tx.execute(
-                    "INSERT INTO actions (key, tenant, invoice_id, invoice_number, customer_id, "
-                    "stage, sequence, state, planned_on, deadline, fee, interest, compensation, "
-                    "currency, outstanding, attempts, created_at, updated_at, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-                    (
-                        action.idempotency_key,
-                        action.tenant,
-                        action.invoice_id,
-                        action.invoice_number,
-                        action.customer_id,
-                        action.stage.value,
-                        action.sequence,
-                        action.planned_on.isoformat(),
-                        action.deadline.isoformat() if action.deadline else None,
-                        str(action.fee),
-                        str(action.interest),
-                        str(action.compensation),
-                        action.currency,
-                        str(action.outstanding),
-                        now,
-                        now,
-                        action.model_dump_json(),
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                return False
-        return True
+            cur = tx.execute(
+                "INSERT INTO actions (key, tenant, invoice_id, invoice_number, customer_id, "
+                "stage, sequence, state, planned_on, deadline, fee, interest, compensation, "
+                "currency, outstanding, attempts, created_at, updated_at, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                (
+                    action.idempotency_key,
+                    action.tenant,
+                    action.invoice_id,
+                    action.invoice_number,
+                    action.customer_id,
+                    action.stage.value,
+                    action.sequence,
+                    action.planned_on.isoformat(),
+                    action.deadline.isoformat() if action.deadline else None,
+                    str(action.fee),
+                    str(action.interest),
+                    str(action.compensation),
+                    action.currency,
+                    str(action.outstanding),
+                    now,
+                    now,
+                    action.model_dump_json(),
+                ),
+            )
+            return cur.rowcount == 1
 
     def journal_retry(self, key: str, max_attempts: int) -> bool:
         """Move a failed action back to pending for another try (bounded); True when moved."""
@@ -350,7 +348,7 @@ class RecordsMixin:
             self._fence(tx, note.tenant)
             cur = tx.execute(
                 "INSERT INTO notes (tenant, invoice_id, customer_id, kind, text, author, created_at, "
-                "until, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "until, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     note.tenant,
                     note.invoice_id,
@@ -363,7 +361,7 @@ class RecordsMixin:
                     note.resolved_at.isoformat() if note.resolved_at else None,
                 ),
             )
-            return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def resolve_notes(
         self, tenant: str, *, invoice_id: str | None, customer_id: str | None, at: datetime

@@ -302,10 +302,10 @@ class SqliteStore(
     def begin_run(self, tenant: str) -> int:
         with self.transaction() as tx:
             cur = tx.execute(
-                "INSERT INTO runs (tenant, started_at, outcome) VALUES (?, ?, 'running')",
+                "INSERT INTO runs (tenant, started_at, outcome) VALUES (?, ?, 'running') RETURNING id",
                 (tenant, self._stamp()),
             )
-            return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def finish_run(
         self,
