@@ -76,7 +76,8 @@ def one_line(code: int, err: list[str], *expected: str) -> None:
         ("sqlite:///notadb.txt", "is not a kravsync state store"),
         ("sqlite:////dev/null", "not a regular file"),
         ("mysql://x", "must start with 'sqlite:///'"),
-        ("postgresql://u@h/db", "PostgreSQL is not supported"),
+        ("postgresql://u@127.0.0.1:9/db", "cannot connect to postgresql://u@127.0.0.1:9/db"),
+        ("postgres://u:pw@127.0.0.1:9/db", "cannot connect to postgresql://u:***@127.0.0.1:9/db"),
     ],
 )
 def test_every_bad_store_url_is_one_line_exit_2(tmp_path: Path, url: str, says: str) -> None:

@@ -72,7 +72,9 @@ def test_a_password_from_the_environment_never_reaches_output(tmp_path: Path) ->
     )
     assert proc.returncode == 2
     assert "hunter2-store-secret" not in proc.stdout + proc.stderr
-    assert proc.stderr.startswith("kravsync: store.url: cannot connect to postgresql://nobody@")
+    assert proc.stderr.startswith(f"kravsync: {config}: store.url: cannot connect to ")
+    assert "postgresql://nobody@127.0.0.1:9/db: connection failed" in proc.stderr
+    assert proc.stderr.count("\n") == 1
 
 
 def test_a_literal_password_in_the_config_is_refused(tmp_path: Path) -> None:

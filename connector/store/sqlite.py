@@ -72,6 +72,31 @@ class TenantStatus:
     last_run: RunRecord | None
 
 
+UPSERT_INVOICES = (
+    "INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
+    "customer_id=excluded.customer_id, currency=excluded.currency, "
+    "due_date=excluded.due_date, outstanding=excluded.outstanding, "
+    "status=excluded.status, data=excluded.data, updated_at=excluded.updated_at"
+)
+
+
+def invoice_row(tenant: str, i: Invoice, stamp: str) -> tuple[Any, ...]:
+    """An invoice as the ``invoices`` table's columns, in their order."""
+    return (
+        tenant,
+        i.provider_id,
+        i.number,
+        i.customer_id,
+        i.currency,
+        i.due_date.isoformat(),
+        str(i.outstanding),
+        i.status.value,
+        i.model_dump_json(),
+        stamp,
+    )
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -234,30 +259,9 @@ class SqliteStore(
 
     def upsert_invoices(self, tenant: str, invoices: Iterable[Invoice]) -> int:
         now = self._stamp()
-        rows = [
-            (
-                tenant,
-                i.provider_id,
-                i.number,
-                i.customer_id,
-                i.currency,
-                i.due_date.isoformat(),
-                str(i.outstanding),
-                i.status.value,
-                i.model_dump_json(),
-                now,
-            )
-            for i in invoices
-        ]
+        rows = [invoice_row(tenant, i, now) for i in invoices]
         with self.transaction() as tx:
-            tx.executemany(
-                "INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
-                "customer_id=excluded.customer_id, currency=excluded.currency, "
-                "due_date=excluded.due_date, outstanding=excluded.outstanding, "
-                "status=excluded.status, data=excluded.data, updated_at=excluded.updated_at",
-                rows,
-            )
+            tx.executemany(UPSERT_INVOICES, rows)
         return len(rows)
 
     def customers(self, tenant: str) -> Iterator[Customer]:
