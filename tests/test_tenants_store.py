@@ -3,6 +3,7 @@ config file's [[tenants]] are, shared by every process on the store, never holdi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -370,6 +371,23 @@ def test_sync_works_a_tenant_kept_only_in_the_store(
     assert cli(config, clock, "status", "--format", "json") == 0
     status = json.loads(capsys.readouterr().out)
     assert [t["tenant"] for t in status["tenants"]] == ["fjord"]
+    # `auth` finds it too, and says where its secret lives
+    assert cli(config, clock, "auth", "fjord") == 2
+    assert "environment variable FIKEN_STORE_TOKEN" in err_line(capsys)
+
+
+def test_import_reads_standard_input(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = store_only_config(tmp_path)
+    text = TABLE.replace('"acme-as"', '"acme-as"\ncreditor_name = "Sørli Ærø Å"')
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    assert cli(config, clock, "tenants", "import", "-") == 0
+    assert "from <stdin>" in capsys.readouterr().out
+    assert json.loads(stored_rows(tmp_path / "state.db")["acme-no"])["creditor_name"] == "Sørli Ærø Å"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"[[tenants]]\nname = 5\n")))
+    assert cli(config, clock, "tenants", "import", "-") == 2
+    assert err_line(capsys).startswith("kravsync: <stdin>: tenants[0].name: ")
 
 
 def test_one_name_in_file_and_store_stops_every_command_until_one_goes(

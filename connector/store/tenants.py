@@ -54,26 +54,32 @@ class TenantsMixin:
     ) -> list[str]:
         """Write (name, provider, country, config JSON) rows in one transaction: all or none.
         Without ``replace`` a name already stored raises :class:`TenantExists` and nothing is
-        written. Returns the names that were new."""
+        written (also when another process stores it at the same moment: the insert itself
+        decides, not an earlier look). Returns the names that were new."""
         now = self._stamp()
+        new: list[str] = []
+        taken: list[str] = []
         with self.transaction(immediate=True) as tx:
-            existing = {
-                row[0]
-                for row in tx.execute("SELECT name FROM tenant_configs")
-            }
-            taken = [name for name, _, _, _ in rows if name in existing]
-            if taken and not replace:
-                raise TenantExists(taken)
             for name, provider, country, config in rows:
-                tx.execute(
+                inserted = tx.execute(
                     "INSERT INTO tenant_configs "
                     "(name, provider, country, config, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                    "provider=excluded.provider, country=excluded.country, "
-                    "config=excluded.config, updated_at=excluded.updated_at",
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING name",
                     (name, provider, country, config, now, now),
-                )
-        return [name for name, _, _, _ in rows if name not in existing]
+                ).fetchone()
+                if inserted is not None:
+                    new.append(name)
+                elif not replace:
+                    taken.append(name)
+                else:
+                    tx.execute(
+                        "UPDATE tenant_configs SET provider=?, country=?, config=?, updated_at=? "
+                        "WHERE name=?",
+                        (provider, country, config, now, name),
+                    )
+            if taken:
+                raise TenantExists(taken)  # rolls the whole transaction back
+        return new
 
     def remove_tenant_config(self, name: str) -> bool:
         """Forget a stored tenant's configuration (its history stays); True when it was there."""
