@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tomllib
 import types
@@ -86,8 +87,14 @@ def conflict(config: Config, index: int, name: str) -> str:
 
 
 def with_store_tenants(config: Config, clock: Clock) -> Config:
-    """The effective config of a command: the file's tenants plus the store's."""
-    store = open_store(config.store_url(), clock)
+    """The effective config of a command: the file's tenants plus the store's. A SQLite store
+    that does not exist yet holds none, and is not created here (`auth` and `rates` never made
+    one)."""
+    url = config.store_url()
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and path != ":memory:" and not os.path.exists(path):
+        return config
+    store = open_store(url, clock)
     try:
         return merged(config, load_stored(store, config))
     finally:
