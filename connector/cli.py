@@ -309,10 +309,7 @@ def _tenants(config: Config, names: Sequence[str]) -> list[TenantConfig]:
 def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     tenants = _tenants(config, args.tenant)
     if not tenants:
-        raise UsageError(
-            f"{config.source}: no [[tenants]] configured, and none in the store "
-            "(`kravsync tenants add|import`)"
-        )
+        raise UsageError(f"{config.source}: no [[tenants]] configured")
     store = open_store(config.store_url(), clock)
     failed = alarming = held = 0
     for tenant in tenants:
@@ -362,10 +359,7 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.daemon import Daemon
 
     if not config.tenants:
-        raise UsageError(
-            f"{config.source}: no [[tenants]] configured, and none in the store "
-            "(`kravsync tenants add|import`)"
-        )
+        raise UsageError(f"{config.source}: no [[tenants]] configured")
     if not args.verbose:  # a daemon logs a line per cycle and per phase without -v
         logging.getLogger("kravsync").setLevel(logging.INFO)
     port = args.healthz_port if args.healthz_port is not None else config.daemon.healthz_port
