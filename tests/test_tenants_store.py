@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,8 @@ from connector.cli import main
 from connector.clock import Clock
 from connector.config import ConfigError, load_config
 from connector.secrets import CredentialError, FileCredentials
-from connector.store import SqliteStore
+from connector.store import Store, open_store
 from providers.fiken.sandbox import FikenSandbox
-
-STORE_ONLY = '[store]\nurl = "sqlite:///state.db"\n'
 
 TABLE = """
 [[tenants]]
@@ -37,16 +35,35 @@ def cli(config: Path, clock: Clock, *args: str) -> int:
     return main(["--config", str(config), *args], clock=clock)
 
 
-def store_only_config(folder: Path) -> Path:
+NewUrl = Callable[[str], str]
+
+
+@pytest.fixture
+def new_url(tmp_path: Path) -> NewUrl:
+    """``new_url(name)``: the URL of a fresh, empty store per name (SQLite here; with the
+    PostgreSQL back-end, a fresh schema)."""
+    return lambda name: f"sqlite:///{tmp_path / name}.db"
+
+
+def store_only_config(folder: Path, url: str) -> Path:
+    """A config file with no [[tenants]], on the store at ``url``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "kravsync.toml"
-    path.write_text(STORE_ONLY, encoding="utf-8")
+    path.write_text(f"[store]\nurl = {json.dumps(url)}\n", encoding="utf-8")
     return path
 
 
-def stored_rows(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as conn:
-        return dict(conn.execute("SELECT name, config FROM tenant_configs"))
+def store_of(config: Path, clock: Clock) -> Store:
+    return open_store(load_config(config).store_url(), clock)
+
+
+def stored_rows(config: Path, clock: Clock) -> dict[str, str]:
+    """name → stored JSON, as the store holds them."""
+    store = store_of(config, clock)
+    try:
+        return {row.name: row.config for row in store.stored_tenants()}
+    finally:
+        store.close()
 
 
 def err_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -57,9 +74,10 @@ def err_line(capsys: pytest.CaptureFixture[str]) -> str:
 
 # -- add, list, export, import, remove ---------------------------------------------------------
 def test_add_list_export_import_round_trip_keeps_nordic_letters(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    one = store_only_config(tmp_path / "one")
+    one = store_only_config(tmp_path / "one", new_url("one"))
     assert cli(
         one, clock, "tenants", "add", "fjord-as", "--provider", "fiken", "--country", "NO",
         "--company", "fjord-as", "--credentials", "env:FJORD_TOKEN", "--interval", "30",
@@ -87,10 +105,10 @@ def test_add_list_export_import_round_trip_keeps_nordic_letters(
     export_file = tmp_path / "exported.toml"
     export_file.write_text(exported, encoding="utf-8")
 
-    two = store_only_config(tmp_path / "two")
+    two = store_only_config(tmp_path / "two", new_url("two"))
     assert cli(two, clock, "tenants", "import", str(export_file)) == 0
     assert "2 tenant(s) imported" in capsys.readouterr().out
-    first, second = stored_rows(tmp_path / "one" / "state.db"), stored_rows(tmp_path / "two" / "state.db")
+    first, second = stored_rows(one, clock), stored_rows(two, clock)
     assert first == second
     acme = json.loads(second["fjord-as"])
     assert acme["creditor_name"] == "Ærlige Ølbryggeri på Å AS"
@@ -108,9 +126,10 @@ def test_add_list_export_import_round_trip_keeps_nordic_letters(
 
 
 def test_export_names_and_json_list(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     source = tmp_path / "in.toml"
     source.write_text(TABLE + TABLE.replace("acme-no", "beta-no"), encoding="utf-8")
     assert cli(config, clock, "tenants", "import", str(source)) == 0
@@ -126,18 +145,17 @@ def test_export_names_and_json_list(
 
 
 def test_list_escapes_text_for_the_terminal(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # names and providers are validated on the way in; a row written behind kravsync's back
     # (another tool, a damaged store) still cannot put an escape sequence on the terminal
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     assert cli(config, clock, "tenants", "list") == 0
     capsys.readouterr()
-    with sqlite3.connect(tmp_path / "state.db") as conn:
-        conn.execute(
-            "INSERT INTO tenant_configs VALUES (?, ?, 'NO', '{}', 'x', 'x')",
-            ("evil\x1b[2J", "fiken\x07"),
-        )
+    store = store_of(config, clock)
+    store.put_tenants([("evil\x1b[2J", "fiken\x07", "NO", "{}")])
+    store.close()
     assert cli(config, clock, "tenants", "list") == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
@@ -148,19 +166,20 @@ def test_list_escapes_text_for_the_terminal(
 
 
 def test_remove_forgets_the_configuration_not_the_history(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     source = tmp_path / "in.toml"
     source.write_text(TABLE, encoding="utf-8")
     assert cli(config, clock, "tenants", "import", str(source)) == 0
-    store = SqliteStore(str(tmp_path / "state.db"), clock)
+    store = store_of(config, clock)
     store.ensure_tenant("acme-no", "fiken", "NO")  # its history: a row in tenants, a cursor
     store.set_cursor("acme-no", "invoices", "2026-11-01")
     capsys.readouterr()
     assert cli(config, clock, "tenants", "remove", "acme-no") == 0
     assert "its history (invoices, actions, notes, runs) stays" in capsys.readouterr().out
-    assert stored_rows(tmp_path / "state.db") == {}
+    assert stored_rows(config, clock) == {}
     assert store.get_cursor("acme-no", "invoices") == "2026-11-01"
     assert cli(config, clock, "status", "--tenant", "acme-no") == 2
     assert "no tenant named 'acme-no'" in err_line(capsys)
@@ -186,24 +205,25 @@ BAD_EDITS = [
 
 @pytest.mark.parametrize("edit", BAD_EDITS, ids=[e[1].strip()[:30] for e in BAD_EDITS])
 def test_import_errors_are_the_config_files_own(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str], edit: tuple[str, str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str], edit: tuple[str, str]
 ) -> None:
     bad = TABLE.replace(*edit)
     file_config = tmp_path / "file" / "kravsync.toml"
     file_config.parent.mkdir()
-    file_config.write_text(STORE_ONLY + bad, encoding="utf-8")
+    file_config.write_text(bad, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_config(file_config)
     expected = str(err.value)
     assert expected.startswith("kravsync.toml: tenants[0].")
 
-    config = store_only_config(tmp_path / "store")
+    config = store_only_config(tmp_path / "store", new_url("k"))
     source = tmp_path / "import" / "kravsync.toml"  # the same name, so the same whole line
     source.parent.mkdir()
     source.write_text(bad, encoding="utf-8")
     assert cli(config, clock, "tenants", "import", str(source)) == 2
     assert err_line(capsys) == f"kravsync: {expected}"
-    assert stored_rows(tmp_path / "store" / "state.db") == {}
+    assert stored_rows(config, clock) == {}
 
 
 @pytest.mark.parametrize(
@@ -220,18 +240,19 @@ def test_import_errors_are_the_config_files_own(
 )
 def test_add_errors_are_the_config_files_own(
     tmp_path: Path,
+    new_url: NewUrl,
     clock: Clock,
     capsys: pytest.CaptureFixture[str],
     flags: list[str],
     edit: tuple[str, str],
 ) -> None:
     path = tmp_path / "kravsync.toml"
-    path.write_text(STORE_ONLY + TABLE.replace(*edit), encoding="utf-8")
+    path.write_text(TABLE.replace(*edit), encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_config(path)
     key_and_problem = str(err.value).removeprefix("kravsync.toml: tenants[0].")
 
-    config = store_only_config(tmp_path / "store")
+    config = store_only_config(tmp_path / "store", new_url("k"))
     good = {"--provider": "fiken", "--country": "NO", "--company": "acme-as", "--credentials": "env:FIKEN_TOKEN"}
     for flag in flags[::2]:
         good.pop(flag, None)
@@ -240,13 +261,14 @@ def test_add_errors_are_the_config_files_own(
     args = [x for pair in good.items() for x in pair] + flags
     assert cli(config, clock, "tenants", "add", "acme-no", *args) == 2
     assert err_line(capsys) == f"kravsync: tenants add: {key_and_problem}"
-    assert stored_rows(tmp_path / "store" / "state.db") == {}
+    assert stored_rows(config, clock) == {}
 
 
 def test_import_is_all_or_nothing_and_names_file_table_and_key(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     source = tmp_path / "bureau.toml"
     source.write_text(
         TABLE
@@ -256,7 +278,7 @@ def test_import_is_all_or_nothing_and_names_file_table_and_key(
     )
     assert cli(config, clock, "tenants", "import", str(source)) == 2
     assert err_line(capsys).startswith("kravsync: bureau.toml: tenants[2].credentials: must be")
-    assert stored_rows(tmp_path / "state.db") == {}
+    assert stored_rows(config, clock) == {}
     # two tables of one name in one file: the config file's own duplicate error
     source.write_text(TABLE + TABLE, encoding="utf-8")
     assert cli(config, clock, "tenants", "import", str(source)) == 2
@@ -269,9 +291,9 @@ def test_import_is_all_or_nothing_and_names_file_table_and_key(
     source.write_text(TABLE.replace("acme-no", "new-no") + TABLE.replace("acme-as", "other"), encoding="utf-8")
     assert cli(config, clock, "tenants", "import", str(source)) == 2
     assert "already in the store: acme-no" in err_line(capsys)
-    assert set(stored_rows(tmp_path / "state.db")) == {"acme-no"}
+    assert set(stored_rows(config, clock)) == {"acme-no"}
     assert cli(config, clock, "tenants", "import", "--replace", str(source)) == 0
-    rows = stored_rows(tmp_path / "state.db")
+    rows = stored_rows(config, clock)
     assert set(rows) == {"acme-no", "new-no"} and json.loads(rows["acme-no"])["company"] == "other"
     # broken files: one line naming the file
     source.write_text("[[tenants]\nname=1", encoding="utf-8")
@@ -286,9 +308,10 @@ SECRET = "fk_live_7Hq2x9ZrTb41LmN0pQ"
 
 
 def test_a_literal_secret_is_refused_without_echo(
-    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     assert cli(
         config, clock, "tenants", "add", "acme-no", "--provider", "fiken", "--country", "NO",
         "--company", "acme-as", "--credentials", SECRET,
@@ -314,19 +337,21 @@ def test_a_literal_secret_is_refused_without_echo(
     assert "in.toml: tenants[0].email.password: must be" in out_err.err
     assert SECRET not in out_err.err + out_err.out
 
-    assert stored_rows(tmp_path / "state.db") == {}
-    for file in tmp_path.glob("state.db*"):
+    assert stored_rows(config, clock) == {}
+    for file in tmp_path.glob("*.db*"):  # SQLite: not in any page of the file either
         assert SECRET.encode() not in file.read_bytes()
 
 
-def test_secrets_file_reference(tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
+def test_secrets_file_reference(
+    tmp_path: Path, new_url: NewUrl, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
     secret_file = tmp_path / "acme.secret"
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     assert cli(
         config, clock, "tenants", "add", "acme-no", "--provider", "fiken", "--country", "NO",
         "--company", "acme-as", "--credentials", f"file:{secret_file}",
     ) == 0
-    assert json.loads(stored_rows(tmp_path / "state.db")["acme-no"])["credentials"] == f"file:{secret_file}"
+    assert json.loads(stored_rows(config, clock)["acme-no"])["credentials"] == f"file:{secret_file}"
     creds = FileCredentials(str(secret_file))
     assert creds.get("acme-no") is None  # not there yet: the caller says what to do
     creds.set("acme-no", SECRET)
@@ -347,13 +372,14 @@ def test_secrets_file_reference(tmp_path: Path, clock: Clock, capsys: pytest.Cap
 # -- a store-only tenant syncs; one name in file and store -------------------------------------
 def test_sync_works_a_tenant_kept_only_in_the_store(
     tmp_path: Path,
+    new_url: NewUrl,
     clock: Clock,
     sandbox: FikenSandbox,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("FIKEN_STORE_TOKEN", "e2e-token")
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     assert cli(
         config, clock, "tenants", "add", "fjord", "--provider", "fiken", "--country", "NO",
         "--company", sandbox.company, "--base-url", sandbox.base_url,
@@ -363,7 +389,7 @@ def test_sync_works_a_tenant_kept_only_in_the_store(
     capsys.readouterr()
     assert cli(config, clock, "sync") == 0
     assert "fjord: ok" in capsys.readouterr().out
-    store = SqliteStore(str(tmp_path / "state.db"), clock)
+    store = store_of(config, clock)
     assert store.customer_count("fjord") > 0
     assert store.open_invoice_ids("fjord")
     run = store.last_run("fjord")
@@ -377,14 +403,15 @@ def test_sync_works_a_tenant_kept_only_in_the_store(
 
 
 def test_import_reads_standard_input(
-    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    new_url: NewUrl, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = store_only_config(tmp_path)
+    config = store_only_config(tmp_path, new_url("k"))
     text = TABLE.replace('"acme-as"', '"acme-as"\ncreditor_name = "Sørli Ærø Å"')
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
     assert cli(config, clock, "tenants", "import", "-") == 0
     assert "from <stdin>" in capsys.readouterr().out
-    assert json.loads(stored_rows(tmp_path / "state.db")["acme-no"])["creditor_name"] == "Sørli Ærø Å"
+    assert json.loads(stored_rows(config, clock)["acme-no"])["creditor_name"] == "Sørli Ærø Å"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"[[tenants]]\nname = 5\n")))
     assert cli(config, clock, "tenants", "import", "-") == 2
     assert err_line(capsys).startswith("kravsync: <stdin>: tenants[0].name: ")
@@ -403,7 +430,7 @@ def test_one_name_in_file_and_store_stops_every_command_until_one_goes(
     # another worker, whose file lacks it, adds it to the same store
     other = tmp_path / "other" / "kravsync.toml"
     other.parent.mkdir()
-    other.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "state.db"}"\n', encoding="utf-8")
+    other.write_text(f"[store]\nurl = {json.dumps(load_config(config).store_url())}\n", encoding="utf-8")
     assert cli(other, clock, *add) == 0
     capsys.readouterr()
     for command in (["status"], ["sync"], ["plan"], ["report"], ["actions"]):
@@ -424,14 +451,14 @@ def test_one_name_in_file_and_store_stops_every_command_until_one_goes(
     assert "is defined in kravsync.toml, not in the store" in err_line(capsys)
 
 
-def test_processes_on_one_store_share_its_tenants(tmp_path: Path) -> None:
+def test_processes_on_one_store_share_its_tenants(tmp_path: Path, new_url: NewUrl) -> None:
     """One process adds, another (another config file, same store) lists and plans it."""
-    db = tmp_path / "shared.db"
+    url = new_url("shared")
     configs = []
     for name in ("worker-a", "worker-b"):
         path = tmp_path / name / "kravsync.toml"
         path.parent.mkdir()
-        path.write_text(f'[store]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+        path.write_text(f"[store]\nurl = {json.dumps(url)}\n", encoding="utf-8")
         configs.append(path)
 
     def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
