@@ -240,7 +240,57 @@ def build_parser() -> argparse.ArgumentParser:
         "as ready-to-paste [[tenants]] tables",
     )
     d.add_argument("tenant")
+    _stored_tenant_parsers(tenants)
     return parser
+
+
+def _stored_tenant_parsers(tenants: argparse._SubParsersAction) -> None:
+    """`tenants add|list|remove|import|export`: tenants kept in the store (connector/stored_tenants.py)."""
+    a = tenants.add_parser(
+        "add",
+        help="keep a tenant in the store (shared by every kravsync process on it); validated "
+        "as a [[tenants]] table of the config file",
+    )
+    a.add_argument("name")
+    a.add_argument("--provider")
+    a.add_argument("--country", help="NO or SE")
+    a.add_argument("--company", help="the provider's company (Fiken: the company slug)")
+    a.add_argument(
+        "--credentials",
+        help="where the secret lives: keyring, keyring:ENTRY, env:VAR or file:/PATH "
+        "(never the secret itself)",
+    )
+    a.add_argument("--base-url", dest="base_url")
+    a.add_argument("--interval", type=int, metavar="MINUTES", help="interval_minutes")
+    a.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other key of a [[tenants]] table, VALUE in TOML (push=true, "
+        "validation.registry_check=true, 'fee_invoices.numbers=[\"9001\"]'); repeatable",
+    )
+    a.add_argument("--replace", action="store_true", help="overwrite a tenant already stored")
+    li = tenants.add_parser(
+        "list", help="every tenant: name, provider, country, interval, push and source (file/store)"
+    )
+    li.add_argument("--format", choices=("table", "json"), default="table")
+    r = tenants.add_parser(
+        "remove",
+        help="forget a stored tenant's configuration (its history stays in the store)",
+    )
+    r.add_argument("name")
+    i = tenants.add_parser(
+        "import",
+        help="[[tenants]] tables from a TOML file (- for standard input) into the store; all are "
+        "validated before any is written",
+    )
+    i.add_argument("file", metavar="FILE")
+    i.add_argument("--replace", action="store_true", help="overwrite tenants already stored")
+    e = tenants.add_parser(
+        "export", help="the store's tenants as [[tenants]] TOML that `tenants import` reads back"
+    )
+    e.add_argument("names", nargs="*", metavar="NAME", help="only these (default: all)")
 
 
 def _accept_global_options_after_command(parser: argparse.ArgumentParser) -> None:
@@ -685,8 +735,15 @@ def _read_password() -> str:
 
 
 def cmd_tenants(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from connector import stored_tenants
     from connector.discovery import discovered_toml
 
+    if args.tenants_command != "discover":
+        try:
+            return stored_tenants.run(args, config, clock)
+        except stored_tenants.TenantsUsage as exc:
+            raise UsageError(str(exc)) from None
+    config = stored_tenants.with_store_tenants(config, clock)
     tenant = config.tenant(args.tenant)
     factory = get_factory(tenant.provider)
     if factory.discover is None:
@@ -748,6 +805,10 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         if args.command == "rates" and args.config is None and not default_config_path().exists():
             return cmd_rates(args, None, clock)
         config = load_config(args.config)
+        if args.command not in ("tenants", "user"):  # the store's tenants join the file's
+            from connector.stored_tenants import with_store_tenants
+
+            config = with_store_tenants(config, clock)
         handler = {
             "sync": cmd_sync,
             "daemon": cmd_daemon,

@@ -107,6 +107,23 @@ def web_url(value: str | None, *, loopback_http: bool = True) -> str | None:
     return value.strip()
 
 
+def credential_reference(value: str) -> str:
+    """Where a secret lives, never the secret: ``keyring`` (the tenant's own entry),
+    ``keyring:ENTRY`` (one entry shared by several tenants: one login, many companies),
+    ``env:VARNAME`` or ``file:/ABSOLUTE/PATH`` (a secrets file of mode 0600). Anything else is
+    refused without repeating it: it may be the secret itself."""
+    if value == "keyring" or re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", value):
+        return value
+    if re.fullmatch(r"keyring:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", value):
+        return value
+    if value.startswith("file:/") and len(value) > len("file:/") and "\x00" not in value:
+        return value
+    raise ValueError(
+        "must be 'keyring' or 'env:VARNAME' (or 'keyring:ENTRY' for an entry shared by several "
+        "tenants, or 'file:/PATH' for a secrets file); never the secret itself"
+    )
+
+
 class ConfigError(Exception):
     """A configuration problem, already phrased as one line for the user (exit code 2)."""
 
@@ -170,7 +187,8 @@ class EmailSettings(BaseModel):
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
-    # Where the SMTP password lives: "keyring" (entry "<tenant>:smtp") or "env:VARNAME".
+    # Where the SMTP password lives: "keyring" (entry "<tenant>:smtp"), "env:VARNAME" or
+    # "file:/PATH" (see credential_reference); never the password itself.
     password: str = "keyring"
     from_address: str
     reply_to: str | None = None
@@ -178,6 +196,11 @@ class EmailSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600, allow_inf_nan=False)
 
     _text = field_validator("*")(no_control_characters)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        return credential_reference(value)
 
     @field_validator("host")
     @classmethod
@@ -339,16 +362,12 @@ class TenantConfig(BaseModel):
     @field_validator("credentials")
     @classmethod
     def _credentials(cls, value: str) -> str:
-        if value == "keyring" or re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", value):
-            return value
-        if re.fullmatch(r"keyring:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}", value):
-            return value  # one keyring entry shared by several tenants (one login, many companies)
         if value.lower() in {"access-token", "client-secret", "legacy"}:
             raise ValueError(
                 "the legacy Access-Token/Client-Secret headers stopped working in 2025; "
                 "use 'keyring' or 'env:VARNAME' with OAuth2"
             )
-        raise ValueError("must be 'keyring' or 'env:VARNAME' (or 'keyring:ENTRY' for an entry shared by several tenants)")
+        return credential_reference(value)
 
     @model_validator(mode="after")
     def _provider_rules(self) -> TenantConfig:
@@ -486,6 +505,33 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
     return config
 
 
+def validate_tenant_tables(
+    tables: Any, where: str, *, rates: Any = None, one: bool = False
+) -> list[TenantConfig]:
+    """``[[tenants]]`` tables validated exactly as a config file's: the same checks and the same
+    one-line errors, ``<where>: tenants[i].<key>: <problem>``. With ``one``, ``tables`` is a
+    single table and errors read ``<where>: <key>: <problem>``. ``rates``: the config's
+    ``[rates]``, attached to each tenant of that country as in a config file."""
+    try:
+        config = Config.model_validate(
+            {"tenants": [tables] if one else tables, "rates": rates or {}}
+        )
+    except ValidationError as exc:
+        loc, msg = _message(dict(exc.errors()[0]))
+        raise ConfigError(f"{where}: {_single(loc) if one else loc}: {msg}") from None
+    problems = check_policies(config)
+    if problems:
+        raise ConfigError(f"{where}: {_single(problems[0]) if one else problems[0]}")
+    return config.tenants
+
+
+def _single(location: str) -> str:
+    """``tenants[0].company`` → ``company`` (one table: no index to name)."""
+    if location == "tenants[0]" or location == "tenants":
+        return "table"
+    return location.removeprefix("tenants[0].")
+
+
 def default_config_path() -> Path:
     local = Path.cwd() / DEFAULT_CONFIG_NAME
     if local.exists():
@@ -521,8 +567,10 @@ __all__ = [
     "StoreConfig",
     "TenantConfig",
     "ValidationSettings",
+    "credential_reference",
     "load_config",
     "parse_config",
+    "validate_tenant_tables",
 ]
 
 

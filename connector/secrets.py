@@ -1,4 +1,5 @@
-"""Credentials: the OS keyring (service ``kravsync``), or an environment variable on headless hosts.
+"""Credentials: the OS keyring (service ``kravsync``), or an environment variable or a secrets file
+(mode 0600) on headless hosts.
 
 A tenant's secret is one string: a personal API token, or a JSON object for OAuth2 tokens
 (``{"access_token", "refresh_token", "expires_at", "client_id", "client_secret", ...}``).
@@ -88,6 +89,44 @@ class EnvCredentials:
         self._rotated[tenant] = secret
 
 
+class FileCredentials:
+    """A secret in a file of its own (``credentials = "file:/etc/kravsync/acme.secret"``): the
+    file's text, trimmed. The file must be the user's and not readable by group or others (as
+    ssh insists for its keys); a rotated token is written back atomically with mode 0600."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def get(self, tenant: str) -> str | None:
+        try:
+            info = os.stat(self.path)
+            if info.st_mode & 0o077:
+                reason = (
+                    f"secrets file {self.path} is readable by group or others; "
+                    f"run `chmod 600 {self.path}`"
+                )
+                raise CredentialError(f"tenant {tenant}: {reason}", reason=reason)
+            with open(self.path, encoding="utf-8") as handle:
+                secret = handle.read().strip() or None
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            reason = f"cannot read secrets file {self.path}: {why}"
+            raise CredentialError(f"tenant {tenant}: {reason}", reason=reason) from None
+        register_credential(secret)
+        return secret
+
+    def set(self, tenant: str, secret: str) -> None:
+        from connector.files import FileError, write_private
+
+        register_credential(secret)
+        try:
+            write_private(self.path, secret + "\n", what="secrets file")
+        except FileError as exc:
+            raise CredentialError(f"tenant {tenant}: {exc}", reason=str(exc)) from None
+
+
 class MemoryCredentials:
     """In-process credentials for the demo and tests."""
 
@@ -117,7 +156,18 @@ def credential_fix(tenant: str, setting: str | CredentialStore) -> str:
         variable = setting.variable
     if variable is not None:
         return f'check environment variable {variable} (credentials = "env:{variable}")'
+    path = _secrets_file(setting)
+    if path is not None:
+        return f"check secrets file {path}, or run `kravsync auth {tenant}` to write it"
     return f"run `kravsync auth {tenant}`"
+
+
+def _secrets_file(setting: str | CredentialStore) -> str | None:
+    if isinstance(setting, str) and setting.startswith("file:"):
+        return setting[len("file:") :]
+    if isinstance(setting, FileCredentials):
+        return setting.path
+    return None
 
 
 def missing_credential(tenant: str, setting: str | CredentialStore) -> str:
@@ -130,6 +180,12 @@ def missing_credential(tenant: str, setting: str | CredentialStore) -> str:
             f"tenant {tenant}: environment variable {variable} is not set or empty "
             f'(credentials = "env:{variable}")'
         )
+    path = _secrets_file(setting)
+    if path is not None:
+        return (
+            f"tenant {tenant}: secrets file {path} is missing or empty; "
+            f"write the secret there (mode 0600) or run `kravsync auth {tenant}`"
+        )
     return f"tenant {tenant}: no credentials stored; run `kravsync auth {tenant}`"
 
 
@@ -141,7 +197,9 @@ def credentials_for(setting: str) -> CredentialStore:
         return KeyringCredentials(entry=setting[len("keyring:") :])
     if setting.startswith("env:"):
         return EnvCredentials(setting[4:])
-    raise CredentialError(f"unknown credentials setting {setting!r}")
+    if setting.startswith("file:/"):
+        return FileCredentials(setting[len("file:") :])
+    raise CredentialError("unknown credentials setting (not keyring, env:VAR or file:/PATH)")
 
 
 @dataclass(frozen=True)

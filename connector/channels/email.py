@@ -83,6 +83,8 @@ def password_for(
         where = (
             f"environment variable {settings.password[4:]}"
             if settings.password.startswith("env:")
+            else f"secrets file {settings.password[5:]}"
+            if settings.password.startswith("file:")
             else f'keyring entry "{tenant}:smtp" (service kravsync)'
         )
         raise ChannelRejected(f"tenant {tenant}: no SMTP password in the {where}")

@@ -299,6 +299,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             ON invoices (tenant, status, customer_id, currency, due_date, outstanding, provider_id);
         """,
     ),
+    (
+        12,
+        "tenants kept in the store (their validated configuration as JSON; never credentials, "
+        "only where to find them), shared by every process on the store",
+        """
+        CREATE TABLE IF NOT EXISTS tenant_configs (
+            name TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            country TEXT NOT NULL,
+            config TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 # Where a migration's SQL is SQLite's own (JSON functions over rows an old store held), the

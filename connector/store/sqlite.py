@@ -32,6 +32,7 @@ from connector.store.migrations import MIGRATIONS
 from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
 from connector.store.steps import StepsMixin
+from connector.store.tenants import TenantsMixin
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -110,6 +111,7 @@ class SqliteStore(
     LeasesMixin,
     BudgetMixin,
     ConsoleMixin,
+    TenantsMixin,
 ):
     dialect = "sqlite"  # or "postgresql" (connector/store/postgres.py): where SQL must differ
 
