@@ -41,7 +41,7 @@ from connector.config import (
 )
 from connector.discovery import toml_string
 from connector.scrub import register_secret, safe_message
-from connector.store import Store, open_store
+from connector.store import Store, open_configured_store
 from connector.store.tenants import StoredTenant, TenantExists
 
 _BARE_KEY = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -94,7 +94,7 @@ def with_store_tenants(config: Config, clock: Clock) -> Config:
     path = url.removeprefix("sqlite:///")
     if url.startswith("sqlite:///") and path != ":memory:" and not os.path.exists(path):
         return config
-    store = open_store(url, clock)
+    store = open_configured_store(config, clock)
     try:
         return merged(config, load_stored(store, config))
     finally:
@@ -419,7 +419,7 @@ COMMANDS = {
 
 
 def run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    store = open_store(config.store_url(), clock)
+    store = open_configured_store(config, clock)
     try:
         return COMMANDS[args.tenants_command](args, config, store)
     finally:

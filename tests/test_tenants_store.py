@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from backends import fresh_store_url
 from conftest import TODAY, Kravsync, clock_env
 
 from connector.cli import main
@@ -20,6 +21,8 @@ from connector.config import ConfigError, load_config
 from connector.secrets import CredentialError, FileCredentials
 from connector.store import Store, open_store
 from providers.fiken.sandbox import FikenSandbox
+
+pytestmark = pytest.mark.backends
 
 TABLE = """
 [[tenants]]
@@ -39,10 +42,19 @@ NewUrl = Callable[[str], str]
 
 
 @pytest.fixture
-def new_url(tmp_path: Path) -> NewUrl:
-    """``new_url(name)``: the URL of a fresh, empty store per name (SQLite here; with the
-    PostgreSQL back-end, a fresh schema)."""
-    return lambda name: f"sqlite:///{tmp_path / name}.db"
+def new_url(tmp_path: Path, backend: str) -> NewUrl:
+    """``new_url(name)``: the URL of a fresh, empty store per name: a SQLite file, or a fresh
+    PostgreSQL schema."""
+    urls: dict[str, str] = {}
+
+    def url(name: str) -> str:
+        if name not in urls:
+            urls[name] = (
+                f"sqlite:///{tmp_path / name}.db" if backend == "sqlite" else fresh_store_url(backend)
+            )
+        return urls[name]
+
+    return url
 
 
 def store_only_config(folder: Path, url: str) -> Path:
