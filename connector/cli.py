@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import psycopg
+
 from connector.clock import Clock, ClockSettingError
 from connector.config import (
     Config,
@@ -830,6 +832,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return EXIT_USAGE
     except (CredentialError, ProviderError, StoreBusy, LeaseLost) as exc:
         print(f"kravsync: {_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except psycopg.Error as exc:  # the PostgreSQL store went away mid-command
+        print(f"kravsync: state store: {_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

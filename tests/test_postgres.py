@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from backends import fresh_store_url
 from conftest import clock_env
@@ -97,3 +98,16 @@ def test_both_url_schemes_open_the_same_store(scheme: str) -> None:
     open_store(url, CLOCK).ensure_tenant("fjord", "fiken", "NO")
     other = open_store(url.replace("postgresql://", f"{scheme}://", 1), CLOCK)
     assert [r[0] for r in other.execute("SELECT name FROM tenants")] == ["fjord"]
+
+
+def test_a_connection_the_server_dropped_is_replaced_on_next_use() -> None:
+    url = fresh_store_url("postgresql")
+    store = open_store(url, CLOCK)
+    store.ensure_tenant("fjord", "fiken", "NO")
+    pid = store.execute("SELECT pg_backend_pid()")[0][0]
+    other = open_store(url, CLOCK)
+    other.execute("SELECT pg_terminate_backend(?)", (pid,))
+    with pytest.raises(psycopg.OperationalError):  # the statement in flight fails ...
+        store.execute("SELECT 1")
+    assert store.customer_count("fjord") == 0  # ... and the next one runs on a new connection
+    assert store.execute("SELECT pg_backend_pid()")[0][0] != pid

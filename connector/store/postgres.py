@@ -203,6 +203,9 @@ class PostgresStore(SqliteStore):
     # -- connections --------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         borrowed: _Borrowed | None = getattr(self._local, "pg", None)
+        if borrowed is not None and (borrowed.raw.closed or borrowed.raw.broken):
+            borrowed.give_back()  # the server went away (a restart, a fail-over): a new one
+            borrowed = None
         if borrowed is None:
             borrowed = _Borrowed(self.pool)
             self._local.pg = borrowed
