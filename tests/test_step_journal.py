@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from backends import MakeStore
 
 from connector.channels.email import ChannelRejected, SmtpChannel
 from connector.clock import Clock
@@ -25,7 +26,7 @@ from connector.cycle.own import without_own
 from connector.models import ActionStage, ActionState, Dispatch, Invoice, InvoiceStatus
 from connector.runtime import run_tenant
 from connector.secrets import MemoryCredentials
-from connector.store import SqliteStore
+from connector.store import Store
 from connector.store.steps import OwnReminder, StoreSteps
 from connector.validation import fixture_register
 from providers.base import MemorySteps
@@ -36,7 +37,7 @@ from providers.fortnox.sandbox import FortnoxSandbox
 from providers.http import ClientError, HttpClient
 from providers.oauth import StaticBearer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.backends]
 FIKEN_DAY = date(2026, 11, 23)
 FORTNOX_DAY = date(2026, 3, 2)
 
@@ -109,9 +110,9 @@ def hide_dispatches(p: FikenProvider) -> None:
 
 
 def test_fiken_a_later_failure_never_repeats_a_confirmed_send(
-    fiken: FikenSandbox, tmp_path: Path
+    fiken: FikenSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
-    store = SqliteStore(str(tmp_path / "s.db"), Clock.starting_at(FIKEN_DAY))
+    store = make_store(Clock.starting_at(FIKEN_DAY), "s")
     store.ensure_tenant("fjord", "fiken", "NO")
     p = fiken_provider(fiken)
     letter = fiken_letter(fiken)
@@ -121,7 +122,7 @@ def test_fiken_a_later_failure_never_repeats_a_confirmed_send(
         p.push(letter, None, StoreSteps(store, "fjord"))
     assert len(fiken.sent_invoices()) == 1
     # recorded the moment Fiken confirmed them, in the store (a new process reads them)
-    again = SqliteStore(str(tmp_path / "s.db"), Clock.starting_at(FIKEN_DAY))
+    again = make_store(Clock.starting_at(FIKEN_DAY), "s")
     assert {s.step for s in again.steps_of(key)} == {"attach", "send"}
 
     hide_dispatches(p)
@@ -170,7 +171,7 @@ def fortnox() -> Iterator[FortnoxSandbox]:
         yield sb
 
 
-def fortnox_cycle(sb: FortnoxSandbox, store: SqliteStore, port: int) -> Any:
+def fortnox_cycle(sb: FortnoxSandbox, store: Store, port: int) -> Any:
     settings = dict(sb.tenant_settings(), name="acme-se", provider="fortnox", country="SE")
     settings.update(push=True, auth="client_credentials", requests_per_window=1000)
     # An e-mail channel in the config (push needs a channel that can deliver); the test hands the
@@ -191,14 +192,14 @@ def fortnox_cycle(sb: FortnoxSandbox, store: SqliteStore, port: int) -> Any:
     )
 
 
-def states(store: SqliteStore) -> dict[str, ActionState]:
+def states(store: Store) -> dict[str, ActionState]:
     return {e.action.idempotency_key: e.state for e in store.journal("acme-se")}
 
 
 def test_smtp_down_leaves_pending_and_each_goes_once_when_it_is_back(
-    fortnox: FortnoxSandbox, tmp_path: Path
+    fortnox: FortnoxSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
-    store = SqliteStore(str(tmp_path / "s.db"), fortnox.clock)
+    store = make_store(fortnox.clock, "s")
     port = free_port()  # nothing listens: the SMTP server is down
     down = fortnox_cycle(fortnox, store, port)
     assert down.sync.ok and down.pushed.pending and not down.pushed.done
@@ -223,9 +224,9 @@ def test_smtp_down_leaves_pending_and_each_goes_once_when_it_is_back(
 
 
 def test_smtp_refusing_kravsync_leaves_pending_a_refused_recipient_fails(
-    fortnox: FortnoxSandbox, tmp_path: Path
+    fortnox: FortnoxSandbox, tmp_path: Path, make_store: MakeStore
 ) -> None:
-    store = SqliteStore(str(tmp_path / "s.db"), fortnox.clock)
+    store = make_store(fortnox.clock, "s")
     inbox, port = Inbox(), free_port()
     inbox.refuse = True
     ctl = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -245,14 +246,14 @@ def test_smtp_refusing_kravsync_leaves_pending_a_refused_recipient_fails(
     assert set(fixed.pushed.done) == waiting and len(inbox.messages) == len(waiting)
 
 
-def test_pusher_fails_a_refused_recipient_but_not_a_refused_channel(tmp_path: Path) -> None:
+def test_pusher_fails_a_refused_recipient_but_not_a_refused_channel(tmp_path: Path, make_store: MakeStore) -> None:
     from test_pushing import CLOCK, FakeProvider, action, decisions, invoice, pusher
 
     for exc, state in (
         (ChannelRejected("smtp x: recipient refused: 550", recipient=True), ActionState.FAILED),
         (ChannelRejected("smtp x: login refused: 535"), ActionState.PENDING),
     ):
-        store = SqliteStore(str(tmp_path / f"{state.value}.db"), CLOCK)
+        store = make_store(CLOCK, state.value)
         store.ensure_tenant("t", "fake", "NO")
         provider = FakeProvider({"1": invoice("1")})
         provider.fail_with = exc
