@@ -111,3 +111,40 @@ def test_a_connection_the_server_dropped_is_replaced_on_next_use() -> None:
         store.execute("SELECT 1")
     assert store.customer_count("fjord") == 0  # ... and the next one runs on a new connection
     assert store.execute("SELECT pg_backend_pid()")[0][0] != pid
+
+
+def test_a_writer_paused_inside_a_transaction_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from connector.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION_SECONDS", 1)
+    url = fresh_store_url("postgresql")
+    paused, other = open_store(url, CLOCK), open_store(url, CLOCK)
+    entered, release = threading.Event(), threading.Event()
+
+    def pause_inside_a_write() -> None:
+        try:
+            with paused.transaction():
+                entered.set()
+                release.wait(60)  # stands for SIGSTOP: holds the write lock, sends nothing
+        except psycopg.Error:
+            pass  # on waking: the server ended the session
+
+    thread = threading.Thread(target=pause_inside_a_write)
+    thread.start()
+    assert entered.wait(10)
+    written = threading.Event()
+    writer = threading.Thread(
+        target=lambda: (other.ensure_tenant("fjord", "fiken", "NO"), written.set())
+    )
+    writer.start()
+    try:
+        assert written.wait(8), "the paused transaction kept every other writer waiting"
+    finally:
+        release.set()
+        thread.join(10)
+        writer.join(70)
+    assert [r[0] for r in other.execute("SELECT name FROM tenants")] == ["fjord"]

@@ -165,10 +165,17 @@ def _give_back(pool: ConnectionPool[Any], raw: psycopg.Connection[Any]) -> None:
         raw.close()
 
 
+IDLE_IN_TRANSACTION_SECONDS = 20
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.autocommit = True
     conn.row_factory = _row_factory
     conn.adapters.register_loader("numeric", NumericLoader)
+    # A worker paused inside a write transaction (SIGSTOP, a partition) would hold the write
+    # lock, and so every other worker, for as long as it stays paused: the server ends such a
+    # session instead, and the paused worker finds its connection gone when it wakes.
+    conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_SECONDS}s'")
 
 
 class PostgresStore(SqliteStore):
