@@ -148,3 +148,20 @@ def test_a_writer_paused_inside_a_transaction_does_not_stop_the_others(
         thread.join(10)
         writer.join(70)
     assert [r[0] for r in other.execute("SELECT name FROM tenants")] == ["fjord"]
+
+
+def test_a_batch_naming_one_key_twice_applies_in_order_as_on_sqlite() -> None:
+    from connector.store.sqlite import UPSERT_INVOICES
+
+    store = open_store(fresh_store_url("postgresql"), CLOCK)
+    store.ensure_tenant("t", "fiken", "NO")
+    row = ["t", "i1", "1", "c1", "NOK", "2026-01-01", "10.00", "open", "{}", "x"]
+    later = [*row[:6], "5.00", *row[7:]]
+    other = ["t", "i2", "2", None, "NOK", "2026-01-02", "7.00", "open", '{"navn": "Ærlig"}', "x"]
+    with store.transaction() as tx:
+        tx.executemany(UPSERT_INVOICES, [row, other, later])
+    rows = store.execute("SELECT provider_id, customer_id, outstanding, data FROM invoices ORDER BY 1")
+    assert [tuple(r) for r in rows] == [
+        ("i1", "c1", "5.00", "{}"),
+        ("i2", None, "7.00", '{"navn": "Ærlig"}'),
+    ]
