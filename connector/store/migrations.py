@@ -299,4 +299,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             ON invoices (tenant, status, customer_id, currency, due_date, outstanding, provider_id);
         """,
     ),
+    (
+        13,
+        "workers: every daemon's heartbeat, concurrency and tenants held; a lease knows when its "
+        "tenant is next due (host time), so daemons claim due tenants instead of each running all",
+        """
+        CREATE TABLE IF NOT EXISTS workers (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            heartbeat_at DOUBLE PRECISION NOT NULL,
+            heartbeat_seconds DOUBLE PRECISION NOT NULL,
+            concurrency INTEGER NOT NULL,
+            tenants TEXT NOT NULL
+        );
+        ALTER TABLE leases ADD COLUMN next_due DOUBLE PRECISION NOT NULL DEFAULT 0;
+        CREATE INDEX IF NOT EXISTS leases_due ON leases (next_due, expires_at)
+        """,
+    ),
 ]

@@ -32,6 +32,7 @@ from connector.store.migrations import MIGRATIONS
 from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
 from connector.store.steps import StepsMixin
+from connector.store.workers import WorkersMixin
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,6 +84,7 @@ class SqliteStore(
     DetailsMixin,
     StepsMixin,
     LeasesMixin,
+    WorkersMixin,
     BudgetMixin,
     ConsoleMixin,
 ):
