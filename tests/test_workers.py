@@ -357,12 +357,12 @@ def ended_ok(config: Path, tenant: str) -> bool:
 
 
 def cycles_done(config: Path, *tenants: str) -> bool:
-    """Each tenant's pull ended ok and no worker holds any tenant (its push is over too)."""
+    """Each tenant's pull ended ok and no live worker holds any tenant (its push is over)."""
     if not all(ended_ok(config, t) for t in tenants):
         return False
     store = SqliteStore(str(config.parent / "state.db"), CLOCK)
     try:
-        return all(not w.tenants for w in store.workers())
+        return all(not w.tenants for w in store.workers() if not w.stale)
     finally:
         store.close()
 
