@@ -233,6 +233,8 @@ class Daemon:
         try:
             return self._run(tenant, self.store, lease=lease, **kwargs)
         finally:
+            if self.stop.is_set():  # stopping may have cut the cycle short: due again at once
+                lease.next_due_in = 0.0
             try:
                 lease.__exit__(None, None, None)
             except Exception:  # noqa: BLE001 - an unreleased lease expires by itself

@@ -511,3 +511,63 @@ def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: P
         assert "Traceback" not in text
         assert [r["outcome"] for r in runs(config, "a")] == ["failed", "ok"]
         assert_each_sent_once(config, sandboxes)
+
+
+# -- the daemon's claiming loop, in process --------------------------------------------------------
+
+
+def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_lease(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from connector.config import Config, TenantConfig
+    from connector.cycle import CycleResult
+    from connector.cycle.pull import SyncResult
+    from connector.daemon import Daemon
+
+    config = Config(
+        tenants=[
+            TenantConfig(name=n, provider="fiken", country="NO", company=n, interval_minutes=30)
+            for n in ("a", "b", "c")
+        ]
+    )
+    store = store_at(tmp_path)
+    release = threading.Event()
+    seen: dict[str, tuple[int | None, int]] = {}
+
+    def run(tenant: TenantConfig, store: SqliteStore, **kwargs: Any) -> CycleResult:
+        lease = kwargs["lease"]
+        holder = store.lease_holder(tenant.name)
+        assert holder is not None
+        seen[tenant.name] = (lease.generation, holder.generation)
+        release.wait(10)
+        if tenant.name == "b":  # as a cycle whose fenced write was refused returns
+            error = "tenant b: lease lost (generation 1 is no longer current): nothing written"
+            return CycleResult(sync=SyncResult(tenant="b", ok=False, error=error), lost=True)
+        return CycleResult(sync=SyncResult(tenant=tenant.name, ok=True))
+
+    daemon = Daemon(config, store, clock=CLOCK, run=run, concurrency=2, lease_ttl=30)
+    daemon.start_worker()
+    try:
+        assert daemon.claim() == ["a", "b"]
+        assert daemon.claim() == []  # at its concurrency: c waits
+        [me] = store.workers()
+        assert me.tenants == ("a", "b") and me.concurrency == 2
+        release.set()
+        for name in ("a", "b"):
+            daemon._running[name].result(timeout=10)
+        assert daemon.claim() == ["c"]
+        daemon._running["c"].result(timeout=10)
+        assert daemon.claim() == []  # each ran once: none is due for 30 minutes
+    finally:
+        daemon.shutdown()
+    assert seen == {"a": (1, 1), "b": (1, 1), "c": (1, 1)}
+    assert next_due(store, "a") > host_time() + 29 * 60
+    assert store.workers() == []  # a clean stop removes the row
+    code, document = daemon.health_document()
+    assert document["tenants"]["b"]["last_ok"] is None  # dropped, not failed
+    assert document["worker"] == store._holder and document["workers"] == []
+    dropped = [r.getMessage() for r in caplog.records if "dropped the tenant" in r.getMessage()]
+    assert dropped == [
+        "tenant b: lease lost (generation 1 is no longer current): nothing written; "
+        "dropped the tenant (another worker has it)"
+    ]
