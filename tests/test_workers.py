@@ -571,3 +571,18 @@ def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_le
         "tenant b: lease lost (generation 1 is no longer current): nothing written; "
         "dropped the tenant (another worker has it)"
     ]
+
+
+def test_a_letter_is_not_sent_on_an_expired_or_lost_lease(tmp_path: Path) -> None:
+    old, new = store_at(tmp_path), store_at(tmp_path)
+    assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
+    old.check_lease("a")  # held and current: passes
+    time.sleep(0.1)  # paused past the lease, nobody took it yet
+    with pytest.raises(LeaseLost, match="lease expired"):
+        old.check_lease("a")
+    assert new.claim_due_tenants(["a"], 1, ttl=60) == [("a", 2)]
+    with pytest.raises(LeaseLost, match="lease lost"):
+        old.check_lease("a")
+    new.check_lease("a")
+    with pytest.raises(LeaseLost, match="held by another kravsync process"):
+        store_at(tmp_path).check_lease("a")  # holding nothing, while another holds it

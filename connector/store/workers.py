@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connector.clock import host_time
-from connector.store.leases import holder_is_dead
+from connector.store.leases import LeaseLost, holder_is_dead
 
 STALE_BEATS = 3  # a worker silent for this many heartbeat intervals is shown stale
 GC_BEATS = 20  # ... and deleted after this many (by another worker's heartbeat),
@@ -89,6 +89,8 @@ class WorkersMixin:
         def _conn(self) -> sqlite3.Connection: ...
 
         def _stamp(self) -> str: ...
+
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
 
     # -- the workers table ----------------------------------------------------------------------
     def register_worker(self, concurrency: int, heartbeat_seconds: float) -> str:
@@ -258,6 +260,23 @@ class WorkersMixin:
         for tenant, generation in taken:
             self._held_generations[tenant] = generation
         return taken
+
+    def check_lease(self, tenant: str) -> None:
+        """Raise :class:`LeaseLost` unless this store still holds ``tenant``'s lease and it has
+        not expired: asked right before a letter goes out, so a holder paused past its lease
+        (SIGSTOP, a long GC pause) sends nothing when it wakes, even before its next journal
+        write would be refused. A store holding no lease passes when no live process holds it."""
+        conn = self._conn()
+        self._fence(conn, tenant)
+        generation = self._held_generations.get(tenant)
+        if generation is None:
+            return
+        row = conn.execute("SELECT expires_at FROM leases WHERE tenant=?", (tenant,)).fetchone()
+        if row is not None and float(row[0]) < host_time():
+            raise LeaseLost(
+                f"tenant {tenant}: lease expired (generation {generation}; this process was "
+                "paused past it): nothing sent"
+            )
 
     def release_claimed(self, tenant: str, next_due_in: float) -> bool:
         """Give up a claimed lease and set when the tenant is next due (``next_due_in`` seconds
