@@ -176,8 +176,7 @@ def test_a_lease_held_on_another_host_is_taken_over_after_it_expires(
         store = store_of(config, clock)
         now = host_time()
         store.execute(
-            "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, generation) "
-            "VALUES ('fjord', 'elsewhere:4242:cafe', 'elsewhere', 4242, ?, ?, 7)",
+            "INSERT INTO leases VALUES ('fjord', 'elsewhere:4242:cafe', 'elsewhere', 4242, ?, ?, 7)",
             (now, now + 20),  # long enough for two commands to start on a loaded machine
         )
         held = run(config, "sync", "--tenant", "fjord")

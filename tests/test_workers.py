@@ -53,7 +53,8 @@ def store_at(tmp_path: Path, name: str = "w.db") -> SqliteStore:
 
 
 def next_due(store: SqliteStore, tenant: str) -> float:
-    return float(store.execute("SELECT next_due FROM leases WHERE tenant=?", (tenant,))[0][0])
+    rows = store.execute("SELECT next_due FROM tenant_schedule WHERE tenant=?", (tenant,))
+    return float(rows[0][0])
 
 
 def dead_pid() -> int:
@@ -98,7 +99,7 @@ def test_a_released_tenant_is_due_again_only_after_its_interval(tmp_path: Path) 
     assert next_due(store, "a") >= before + 3600
     # a ran a moment ago and is due in an hour; b is due now
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("b", 2)]
-    store.execute("UPDATE leases SET next_due=? WHERE tenant='a'", (host_time() - 1,))
+    store.execute("UPDATE tenant_schedule SET next_due=? WHERE tenant='a'", (host_time() - 1,))
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("a", 2)]
 
 

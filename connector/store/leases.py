@@ -105,8 +105,7 @@ class LeasesMixin:
                 return None, previous
             generation = (previous.generation if previous is not None else 0) + 1
             tx.execute(
-                "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, generation) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(tenant) DO UPDATE SET "
+                "INSERT INTO leases VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(tenant) DO UPDATE SET "
                 "holder=excluded.holder, host=excluded.host, pid=excluded.pid, "
                 "since=excluded.since, expires_at=excluded.expires_at, "
                 "generation=excluded.generation",

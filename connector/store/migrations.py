@@ -301,8 +301,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         13,
-        "workers: every daemon's heartbeat, concurrency and tenants held; a lease knows when its "
-        "tenant is next due (host time), so daemons claim due tenants instead of each running all",
+        "workers: every daemon's heartbeat, concurrency and tenants held; when each tenant is next "
+        "due (host time), so daemons claim due tenants instead of each running all",
         """
         CREATE TABLE IF NOT EXISTS workers (
             id TEXT PRIMARY KEY,
@@ -314,8 +314,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             concurrency INTEGER NOT NULL,
             tenants TEXT NOT NULL
         );
-        ALTER TABLE leases ADD COLUMN next_due DOUBLE PRECISION NOT NULL DEFAULT 0;
-        CREATE INDEX IF NOT EXISTS leases_due ON leases (next_due, expires_at)
+        CREATE TABLE IF NOT EXISTS tenant_schedule (
+            tenant TEXT PRIMARY KEY,
+            next_due DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS tenant_schedule_due ON tenant_schedule (next_due, tenant)
         """,
     ),
 ]

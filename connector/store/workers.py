@@ -9,8 +9,9 @@ store, which branches on ``self.dialect`` only for ``FOR UPDATE SKIP LOCKED``).
   ``STALE_BEATS`` intervals, or that is a dead process on this host, is shown stale; one silent
   for ``GC_BEATS`` intervals is deleted by the next live worker's beat.
 - :meth:`WorkersMixin.claim_due_tenants`: in one write transaction, up to ``limit`` tenants that
-  are due (``leases.next_due``, host time, set at release to "now + the tenant's interval"; 0
-  for a tenant never run) and not leased by a live holder, each taken with its generation + 1.
+  are due (``tenant_schedule.next_due``, host time, set at release to "now + the tenant's
+  interval"; 0 for a tenant never run) and not leased by a live holder, each taken with its
+  generation + 1.
   The lease taken is the one the cycle then renews and that fences its writes.
 """
 
@@ -155,8 +156,9 @@ class WorkersMixin:
 
     # -- claiming due tenants -------------------------------------------------------------------
     def _ensure_lease_rows(self, names: list[str]) -> None:
-        """A (free, never-due-yet-run) lease row for every tenant, so claimers can lock rows.
-        Inserted in name order, so two workers inserting at once never deadlock."""
+        """A lease row (free) and a schedule row (due at once) for every tenant, so claimers
+        can lock rows. Inserted in name order, so two workers inserting at once never
+        deadlock."""
         known: set[str] = self.__dict__.setdefault("_lease_rows_known", set())
         missing = sorted(set(names) - known)
         if not missing:
@@ -165,7 +167,9 @@ class WorkersMixin:
         present: set[str] = set()
         for chunk in _chunks(missing):
             cur = conn.execute(
-                f"SELECT tenant FROM leases WHERE tenant IN ({_marks(chunk)})", tuple(chunk)
+                "SELECT l.tenant FROM leases l JOIN tenant_schedule s ON s.tenant = l.tenant "
+                f"WHERE l.tenant IN ({_marks(chunk)})",
+                tuple(chunk),
             )
             present.update(row[0] for row in cur)
         absent = [n for n in missing if n not in present]
@@ -174,9 +178,13 @@ class WorkersMixin:
                 for name in absent:
                     tx.execute(
                         "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, "
-                        "generation, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                        "generation) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(tenant) DO NOTHING",
+                        (name, "", "", 0, 0.0, 0.0, 0),
+                    )
+                    tx.execute(
+                        "INSERT INTO tenant_schedule (tenant, next_due) VALUES (?, ?) "
                         "ON CONFLICT(tenant) DO NOTHING",
-                        (name, "", "", 0, 0.0, 0.0, 0, 0.0),
+                        (name, 0.0),
                     )
         known.update(missing)
 
@@ -184,9 +192,10 @@ class WorkersMixin:
         conn = self._conn()
         for chunk in _chunks(names):
             rows = conn.execute(
-                "SELECT holder, expires_at FROM leases "
-                f"WHERE tenant IN ({_marks(chunk)}) AND next_due <= ? "
-                "AND (expires_at < ? OR host = ?)",
+                "SELECT l.holder, l.expires_at FROM leases l "
+                "JOIN tenant_schedule s ON s.tenant = l.tenant "
+                f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
+                "AND (l.expires_at < ? OR l.host = ?)",
                 (*chunk, now, now, host),
             ).fetchall()
             for row in rows:
@@ -198,8 +207,8 @@ class WorkersMixin:
         """Take the leases of up to ``limit`` of ``names`` that are due and not held by a live
         process, in one transaction: ``[(tenant, generation)]``, most overdue first.
 
-        Due: ``next_due`` (host time) has passed; it is 0 until a claimed cycle releases the
-        tenant. Free: the lease expired, or its holder is a dead process on this host. On
+        Due: ``tenant_schedule.next_due`` (host time) has passed; it is 0 until a claimed
+        cycle releases the tenant. Free: the lease expired, or its holder is a dead process on this host. On
         PostgreSQL the free rows are locked ``FOR UPDATE SKIP LOCKED``, so workers claiming at
         once each get other tenants without waiting; SQLite's write lock serialises claimers.
         Taking a lease closes the runs a dead holder left ``running`` as ``interrupted``."""
@@ -211,26 +220,30 @@ class WorkersMixin:
         host, pid = socket.gethostname(), os.getpid()
         if not self._any_claimable(names, now, host):
             return []  # the usual tick: a read, no write lock taken
-        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        # PostgreSQL: lock the free lease rows picked; rows another claimer has locked are
+        # skipped, not waited for (SQLite: BEGIN IMMEDIATE already serialises claimers)
+        lock = " FOR UPDATE OF l SKIP LOCKED" if self.dialect == "postgresql" else ""
         picked: list[tuple[str, int]] = []
         with self.transaction(immediate=True) as tx:
             for chunk in _chunks(names):
                 if len(picked) >= limit:
                     break
                 rows = tx.execute(
-                    "SELECT tenant, generation FROM leases "
-                    f"WHERE tenant IN ({_marks(chunk)}) AND next_due <= ? AND expires_at < ? "
-                    f"ORDER BY next_due, tenant LIMIT ?{lock}",
+                    "SELECT l.tenant, l.generation FROM leases l "
+                    "JOIN tenant_schedule s ON s.tenant = l.tenant "
+                    f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
+                    f"AND l.expires_at < ? ORDER BY s.next_due, l.tenant LIMIT ?{lock}",
                     (*chunk, now, now, limit - len(picked)),
                 ).fetchall()
                 picked.extend((row[0], int(row[1])) for row in rows)
             if len(picked) < limit:  # leases of dead processes on this host: free at once
                 for chunk in _chunks(names):
                     rows = tx.execute(
-                        "SELECT tenant, holder, generation FROM leases "
-                        f"WHERE tenant IN ({_marks(chunk)}) AND next_due <= ? "
-                        "AND expires_at >= ? AND host = ? AND holder <> ? "
-                        "ORDER BY next_due, tenant",
+                        "SELECT l.tenant, l.holder, l.generation FROM leases l "
+                        "JOIN tenant_schedule s ON s.tenant = l.tenant "
+                        f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
+                        "AND l.expires_at >= ? AND l.host = ? AND l.holder <> ? "
+                        "ORDER BY s.next_due, l.tenant",
                         (*chunk, now, now, host, self._holder),
                     ).fetchall()
                     for row in rows:
@@ -286,8 +299,13 @@ class WorkersMixin:
             return False
         with self.transaction(immediate=True) as tx:
             cur = tx.execute(
-                "UPDATE leases SET expires_at=0, next_due=? "
-                "WHERE tenant=? AND holder=? AND generation=?",
-                (host_time() + next_due_in, tenant, self._holder, generation),
+                "UPDATE leases SET expires_at=0 WHERE tenant=? AND holder=? AND generation=?",
+                (tenant, self._holder, generation),
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            tx.execute(
+                "UPDATE tenant_schedule SET next_due=? WHERE tenant=?",
+                (host_time() + next_due_in, tenant),
+            )
+            return True
