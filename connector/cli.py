@@ -137,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
     _wait_option(p)
 
-    p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
+    p = sub.add_parser(
+        "daemon", help="a worker: claim the due tenants and cycle them until SIGTERM/SIGINT"
+    )
     p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
     p.add_argument("--console-port", type=int, help="serve the web console on 127.0.0.1:PORT")
     p.add_argument(
