@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from connector.clock import Clock, ClockSettingError
+from connector.clock import Clock, ClockSettingError, host_time
 from connector.config import (
     Config,
     ConfigError,
@@ -35,7 +35,15 @@ from connector.policy import PolicyError
 from connector.render.progress import progress_for
 from connector.render.report import render as render_report
 from connector.render.report import render_invoices_csv
-from connector.render.status import action_counts, collect, counts_line, status_json, status_table
+from connector.render.status import (
+    action_counts,
+    collect,
+    counts_line,
+    status_json,
+    status_table,
+    workers_json,
+    workers_table,
+)
 from connector.render.views import (
     invoice_rows,
     plan_json,
@@ -73,6 +81,23 @@ def _seconds(value: str) -> float:
     if not 0 <= seconds <= 24 * 3600:
         raise argparse.ArgumentTypeError(f"not a number of seconds (0 to 86400): {value!r}")
     return seconds
+
+
+def _ttl(value: str) -> float:
+    seconds = _seconds(value)
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"a lease lasts 1 second at least: {value!r}")
+    return seconds
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 256:
+        raise argparse.ArgumentTypeError(f"not a whole number from 1 to 256: {value!r}")
+    return count
 
 
 def _wait_option(p: argparse.ArgumentParser) -> None:
@@ -115,9 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_date, help="pretend today is this date (YYYY-MM-DD)")
     _wait_option(p)
 
-    p = sub.add_parser("daemon", help="cycle every tenant on its interval until SIGTERM/SIGINT")
+    p = sub.add_parser(
+        "daemon", help="a worker: claim the due tenants and cycle them until SIGTERM/SIGINT"
+    )
     p.add_argument("--healthz-port", type=int, help="serve /healthz on 127.0.0.1:PORT")
     p.add_argument("--console-port", type=int, help="serve the web console on 127.0.0.1:PORT")
+    p.add_argument(
+        "--concurrency",
+        type=_count,
+        metavar="N",
+        help="run up to N tenants at a time (default: [daemon] workers, 4)",
+    )
+    p.add_argument(
+        "--lease-ttl",
+        type=_ttl,
+        metavar="S",
+        help="a tenant's lease lasts S seconds unless renewed (default: [store] lease_seconds)",
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="write this worker's heartbeat every S seconds (default 5)",
+    )
 
     p = sub.add_parser("status", help="per tenant: customers, open invoices, balances, last run")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -377,7 +423,9 @@ def cmd_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from connector.daemon import Daemon
+    from connector.stored_tenants import with_store_tenants
 
+    file_config, config = config, with_store_tenants(config, clock)
     if not config.tenants:
         raise UsageError(f"{config.source}: no [[tenants]] configured")
     if not args.verbose:  # a daemon logs a line per cycle and per phase without -v
@@ -388,7 +436,11 @@ def cmd_daemon(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         open_configured_store(config, clock),
         clock=clock,
         workers=config.daemon.workers,
+        concurrency=args.concurrency,
+        lease_ttl=args.lease_ttl,
+        heartbeat=max(args.heartbeat, 0.1),
         healthz_port=port,
+        file_config=file_config,
     )
     daemon.install_signal_handlers()
     stop_console = _daemon_console(args, config, clock)
@@ -425,13 +477,17 @@ def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     statuses = collect(store, names, clock.today())
     notices = {t.name: tenant_notices(t, store, clock.today()) for t in _tenants(config, args.tenant)}
     actions = {t.name: action_counts(store, t, clock) for t in _tenants(config, args.tenant)}
+    workers = store.workers()  # the daemons sharing the tenants (host time)
     if args.format == "json":
         document = status_json(statuses, actions, clock.now())
         for entry in document["tenants"]:
             entry["rates"] = notices.get(entry["tenant"], [])
+        document["workers"] = workers_json(workers, host_time())
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(status_table(statuses, actions, clock.now()))
+        if workers:
+            print("\n" + workers_table(workers, host_time()))
         unclaimed = [(name, line) for name, lines in notices.items() for line in lines]
         if unclaimed:
             print("\nfigures missing (not claimed):")
@@ -807,7 +863,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         if args.command == "rates" and args.config is None and not default_config_path().exists():
             return cmd_rates(args, None, clock)
         config = load_config(args.config)
-        if args.command not in ("tenants", "user"):  # the store's tenants join the file's
+        if args.command not in ("tenants", "user", "daemon"):  # the store's join the file's
             from connector.stored_tenants import with_store_tenants
 
             config = with_store_tenants(config, clock)

@@ -41,31 +41,35 @@ class LeaseBusy(Exception):
 
 class TenantLease:
     """``with TenantLease(store, tenant, ttl, wait=S):`` holds the lease, waiting up to ``wait``
-    seconds for another holder to let go; raises :class:`LeaseBusy` naming the holder."""
+    seconds for another holder to let go; raises :class:`LeaseBusy` naming the holder.
 
-    def __init__(self, store: Store, tenant: str, ttl: float = 300.0, wait: float = 0.0) -> None:
+    ``claimed``: the generation of a lease already taken by ``store.claim_due_tenants`` (the
+    daemon's workers): it is renewed and released like one taken here, and released with the
+    tenant next due ``next_due_in`` seconds later."""
+
+    def __init__(
+        self,
+        store: Store,
+        tenant: str,
+        ttl: float = 300.0,
+        wait: float = 0.0,
+        *,
+        claimed: int | None = None,
+        next_due_in: float = 0.0,
+    ) -> None:
         self.store = store
         self.tenant = tenant
         self.ttl = ttl
         self.wait = wait
+        self.claimed = claimed
+        self.next_due_in = next_due_in
         self.generation: int | None = None
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> TenantLease:
-        deadline = time.monotonic() + max(self.wait, 0.0)
-        delay = 0.1
-        while True:
-            generation, holder = self.store.take_lease(self.tenant, self.ttl)
-            if generation is not None:
-                break
-            assert holder is not None
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise LeaseBusy(self.tenant, holder)
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 1.0)
+        generation = self.claimed if self.claimed is not None else self._take()
         self.generation = generation
         log.debug("%s: lease taken (generation %d)", self.tenant, generation)
         self._thread = threading.Thread(
@@ -73,6 +77,20 @@ class TenantLease:
         )
         self._thread.start()
         return self
+
+    def _take(self) -> int:
+        deadline = time.monotonic() + max(self.wait, 0.0)
+        delay = 0.1
+        while True:
+            generation, holder = self.store.take_lease(self.tenant, self.ttl)
+            if generation is not None:
+                return generation
+            assert holder is not None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LeaseBusy(self.tenant, holder)
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
 
     def _renew(self) -> None:
         try:
@@ -101,4 +119,7 @@ class TenantLease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
-        self.store.release_tenant_lease(self.tenant)
+        if self.claimed is not None:
+            self.store.release_claimed(self.tenant, self.next_due_in)
+        else:
+            self.store.release_tenant_lease(self.tenant)

@@ -78,18 +78,25 @@ def _crashed(tenant: TenantConfig, store: Store, before: int | None, exc: Except
 
 
 def _lease_lost(
-    tenant: TenantConfig, store: Store, before: int | None, exc: LeaseLost
+    tenant: TenantConfig, store: Store, before: int | None, exc: LeaseLost, *, quiet: bool = False
 ) -> CycleResult:
     """Another process took the lease over mid-cycle: this run fails in one line; the new
-    holder reconciles whatever was in flight here."""
+    holder reconciles whatever was in flight here. ``quiet``: the caller logs it (the daemon)."""
     message = tenant_line(tenant.name, str(exc))
-    logging.getLogger("kravsync.lease").error("%s", message)
-    run = store.last_run(tenant.name)
-    run_id = run.id if run is not None and run.id != before else None
+    if not quiet:
+        logging.getLogger("kravsync.lease").error("%s", message)
+    # this cycle's run: the first begun after ``before`` (the new holder's come later; it may
+    # be running already, and must not be marked failed by this one)
+    rows = store.execute(
+        "SELECT id FROM runs WHERE tenant=? AND id > ? ORDER BY id LIMIT 1",
+        (tenant.name, before if before is not None else 0),
+    )
+    run_id = int(rows[0][0]) if rows else None
     if run_id is not None:
         store.fail_run(run_id, message)
     return CycleResult(
-        sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message), run_id=run_id)
+        sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(message), run_id=run_id),
+        lost=True,
     )
 
 
@@ -116,6 +123,7 @@ def run_tenant(
     lease_wait: float = 0.0,
     full: bool = False,
     planned: Callable[[CycleResult], None] | None = None,
+    lease: TenantLease | None = None,
 ) -> CycleResult:
     """One cycle for one tenant; every failure becomes a failed result, never an exception.
 
@@ -126,7 +134,23 @@ def run_tenant(
 
     The whole cycle holds the tenant's lease (``lease_seconds``, renewed while it runs; waiting
     up to ``lease_wait`` seconds for another holder): a tenant another process holds is a
-    ``held`` result naming the holder, and a lease lost mid-cycle fails the run in one line."""
+    ``held`` result naming the holder, and a lease lost mid-cycle fails the run in one line.
+    ``lease``: one the caller holds already (a daemon worker's claim), used and left to it."""
+    if lease is not None:
+        return _leased_cycle(
+            tenant,
+            store,
+            clock=clock,
+            credentials=credentials,
+            progress=progress,
+            postcodes=postcodes,
+            dry_run=dry_run,
+            channel=channel,
+            stop=stop,
+            full=full,
+            planned=planned,
+            quiet_lost=True,
+        )
     try:
         lease = TenantLease(store, tenant.name, ttl=lease_seconds, wait=lease_wait)
         lease.__enter__()
@@ -173,6 +197,7 @@ def _leased_cycle(
     stop: threading.Event | None,
     full: bool,
     planned: Callable[[CycleResult], None] | None,
+    quiet_lost: bool = False,
 ) -> CycleResult:
     push = bool(tenant.push) and not dry_run
     before = _last_run_id(store, tenant.name)
@@ -180,6 +205,8 @@ def _leased_cycle(
         provider = build_provider(tenant, store, clock, credentials)
         if push and channel is None:
             channel = channel_for(tenant, clock)
+    except LeaseLost as exc:
+        return _lease_lost(tenant, store, before, exc, quiet=quiet_lost)
     except AuthError as exc:
         return _failed(tenant, store, auth_failure(tenant, exc))
     except (CredentialError, ProviderError, ChannelError) as exc:
@@ -201,7 +228,7 @@ def _leased_cycle(
             planned=planned,
         )
     except LeaseLost as exc:
-        return _lease_lost(tenant, store, before, exc)
+        return _lease_lost(tenant, store, before, exc, quiet=quiet_lost)
     except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
         return _crashed(tenant, store, before, exc)
     finally:

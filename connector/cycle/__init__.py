@@ -43,6 +43,7 @@ class CycleResult:
     pushed: PushReport | None = None
     details: list[DetailResult] = field(default_factory=list)
     held: bool = False  # another process holds the tenant's lease: nothing was done
+    lost: bool = False  # the lease was taken over mid-cycle: nothing more was written
 
     @property
     def ok(self) -> bool:

@@ -269,6 +269,7 @@ class Pusher:
 
     def _push(self, actions: list[ReminderAction], invoices: list[Invoice]) -> None:
         keys = [a.idempotency_key for a in actions]
+        self.store.check_lease(self.tenant.name)  # paused past the lease: LeaseLost, not a send
         try:
             letter = self._letter(actions, invoices)
             results = self.provider.push(letter, self.channel, self._steps)

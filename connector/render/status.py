@@ -12,6 +12,7 @@ from connector.config import TenantConfig
 from connector.render.textsafe import printable
 from connector.store import Store, TenantStatus
 from connector.store.records import ActionCounts
+from connector.store.workers import WorkerRecord
 
 STATES = ("done", "pending", "failed", "stuck")
 
@@ -138,3 +139,40 @@ def status_table(
 
 def collect(store: Store, tenants: Iterable[str], today: date) -> list[TenantStatus]:
     return [store.tenant_status(name, today) for name in tenants]
+
+
+def _since(seconds: float) -> str:
+    """``4s``, ``3m 05s``, ``2h 10m``: a heartbeat's age."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    return age(timedelta(seconds=whole))
+
+
+def workers_json(workers: Iterable[WorkerRecord], now: float) -> list[dict[str, Any]]:
+    """The daemon workers (host time ``now``): host, pid, tenants held, heartbeat age, stale."""
+    return [w.as_json(now) for w in workers]
+
+
+def workers_table(workers: Iterable[WorkerRecord], now: float) -> str:
+    """``workers:`` and one line per daemon worker; stale ones flagged ``STALE``."""
+    header = ("host", "pid", "concurrency", "tenants held", "last heartbeat", "")
+    rows: list[tuple[str, ...]] = [header]
+    for w in workers:
+        rows.append(
+            (
+                w.host,
+                str(w.pid),
+                str(w.concurrency),
+                ", ".join(w.tenants) or "-",
+                f"{_since(w.heartbeat_age(now))} ago",
+                "STALE" if w.stale else "",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths if w).rstrip())
+    return "\n".join(printable(line) for line in ["workers:", *lines])

@@ -314,6 +314,28 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        13,
+        "workers: every daemon's heartbeat, concurrency and tenants held; when each tenant is next "
+        "due (host time), so daemons claim due tenants instead of each running all",
+        """
+        CREATE TABLE IF NOT EXISTS workers (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            heartbeat_at DOUBLE PRECISION NOT NULL,
+            heartbeat_seconds DOUBLE PRECISION NOT NULL,
+            concurrency INTEGER NOT NULL,
+            tenants TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS tenant_schedule (
+            tenant TEXT PRIMARY KEY,
+            next_due DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS tenant_schedule_due ON tenant_schedule (next_due, tenant)
+        """,
+    ),
 ]
 
 # Where a migration's SQL is SQLite's own (JSON functions over rows an old store held), the

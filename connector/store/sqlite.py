@@ -33,6 +33,7 @@ from connector.store.rates import RatesMixin
 from connector.store.records import RecordsMixin
 from connector.store.steps import StepsMixin
 from connector.store.tenants import TenantsMixin
+from connector.store.workers import WorkersMixin
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -109,6 +110,7 @@ class SqliteStore(
     DetailsMixin,
     StepsMixin,
     LeasesMixin,
+    WorkersMixin,
     BudgetMixin,
     ConsoleMixin,
     TenantsMixin,
