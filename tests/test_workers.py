@@ -22,14 +22,18 @@ from typing import Any
 
 import pytest
 import requests
+from backends import MakeStore
 from conftest import TODAY, TOKEN, clock_env
 
 from connector.cli import main
 from connector.clock import Clock, host_time
+from connector.config import load_config
 from connector.models import ActionStage, ReminderAction
-from connector.store import LeaseLost, SqliteStore
+from connector.store import LeaseLost, Store, open_configured_store
 from connector.store.workers import GC_BEATS, GC_MIN_SECONDS
 from providers.fiken.sandbox import FikenSandbox
+
+pytestmark = pytest.mark.backends
 
 CLOCK = Clock.starting_at(TODAY)
 # The daemons' business day: the sandbox's demo invoices leave two reminders per company due
@@ -48,11 +52,11 @@ def token(name: str) -> str:
     return f"{TOKEN}-{name}"
 
 
-def store_at(tmp_path: Path, name: str = "w.db") -> SqliteStore:
-    return SqliteStore(str(tmp_path / name), CLOCK)
+def store_of(config: Path) -> Store:
+    return open_configured_store(load_config(config), CLOCK)
 
 
-def next_due(store: SqliteStore, tenant: str) -> float:
+def next_due(store: Store, tenant: str) -> float:
     rows = store.execute("SELECT next_due FROM tenant_schedule WHERE tenant=?", (tenant,))
     return float(rows[0][0])
 
@@ -80,8 +84,8 @@ def _action(tenant: str) -> ReminderAction:
 # -- claim_due_tenants -----------------------------------------------------------------------------
 
 
-def test_claim_takes_up_to_the_limit_in_name_order_and_skips_what_is_held(tmp_path: Path) -> None:
-    one, two = store_at(tmp_path), store_at(tmp_path)
+def test_claim_takes_up_to_the_limit_in_name_order_and_skips_what_is_held(tmp_path: Path, make_store: MakeStore) -> None:
+    one, two = make_store(CLOCK), make_store(CLOCK)
     assert one.claim_due_tenants(["c", "a", "b"], 2, ttl=60) == [("a", 1), ("b", 1)]
     assert two.claim_due_tenants(["a", "b", "c"], 5, ttl=60) == [("c", 1)]  # a, b held
     assert one.claim_due_tenants(["a", "b", "c"], 5, ttl=60) == []
@@ -90,8 +94,8 @@ def test_claim_takes_up_to_the_limit_in_name_order_and_skips_what_is_held(tmp_pa
     assert holder is not None and holder.holder == one._holder and holder.generation == 1
 
 
-def test_a_released_tenant_is_due_again_only_after_its_interval(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+def test_a_released_tenant_is_due_again_only_after_its_interval(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(CLOCK)
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("a", 1), ("b", 1)]
     before = host_time()
     assert store.release_claimed("a", 3600.0)
@@ -103,8 +107,8 @@ def test_a_released_tenant_is_due_again_only_after_its_interval(tmp_path: Path) 
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("a", 2)]
 
 
-def test_the_most_overdue_tenants_are_claimed_first(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+def test_the_most_overdue_tenants_are_claimed_first(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(CLOCK)
     names = ["a", "b", "c", "d"]
     assert len(store.claim_due_tenants(names, 4, ttl=60)) == 4
     now = host_time()
@@ -114,8 +118,8 @@ def test_the_most_overdue_tenants_are_claimed_first(tmp_path: Path) -> None:
     assert [n for n, _ in store.claim_due_tenants(names, 2, ttl=60)] == ["a"]  # c is not due
 
 
-def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(CLOCK)
     store.ensure_tenant("a", "fiken", "NO")
     now = host_time()
     store.execute(
@@ -131,8 +135,8 @@ def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path
     assert run is not None and run.id == run_id and run.outcome == "interrupted"
 
 
-def test_a_lease_of_a_dead_process_on_this_host_is_claimed_at_once(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+def test_a_lease_of_a_dead_process_on_this_host_is_claimed_at_once(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(CLOCK)
     pid, host, now = dead_pid(), socket.gethostname(), host_time()
     store.execute(
         "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, generation) "
@@ -148,9 +152,9 @@ def test_a_lease_of_a_dead_process_on_this_host_is_claimed_at_once(tmp_path: Pat
 
 
 def test_a_claimed_lease_fences_writes_and_a_stale_holder_releases_nothing(
-    tmp_path: Path,
+    tmp_path: Path, make_store: MakeStore,
 ) -> None:
-    old, new = store_at(tmp_path), store_at(tmp_path)
+    old, new = make_store(CLOCK), make_store(CLOCK)
     old.ensure_tenant("a", "fiken", "NO")
     assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
     assert old.journal_begin(_action("a"))  # the claim's generation is what writes check
@@ -165,9 +169,9 @@ def test_a_claimed_lease_fences_writes_and_a_stale_holder_releases_nothing(
     assert holder is not None and holder.generation == 2 and holder.expires_at > host_time()
 
 
-def test_claimers_in_parallel_never_take_one_tenant_twice(tmp_path: Path) -> None:
+def test_claimers_in_parallel_never_take_one_tenant_twice(tmp_path: Path, make_store: MakeStore) -> None:
     names = [f"t{n:02d}" for n in range(24)]
-    stores = [store_at(tmp_path) for _ in range(4)]
+    stores = [make_store(CLOCK) for _ in range(4)]
     stores[0].migrate()
     taken: list[list[str]] = [[] for _ in stores]
     start = threading.Barrier(len(stores))
@@ -192,8 +196,8 @@ def test_claimers_in_parallel_never_take_one_tenant_twice(tmp_path: Path) -> Non
 # -- the workers table -----------------------------------------------------------------------------
 
 
-def test_a_worker_registers_beats_shows_stale_and_is_collected(tmp_path: Path) -> None:
-    one, two = store_at(tmp_path), store_at(tmp_path)
+def test_a_worker_registers_beats_shows_stale_and_is_collected(tmp_path: Path, make_store: MakeStore) -> None:
+    one, two = make_store(CLOCK), make_store(CLOCK)
     one.register_worker(concurrency=3, heartbeat_seconds=5)
     two.register_worker(concurrency=1, heartbeat_seconds=5)
     one.heartbeat_worker(["b", "a"], 3, 5)
@@ -217,8 +221,8 @@ def test_a_worker_registers_beats_shows_stale_and_is_collected(tmp_path: Path) -
     assert one.workers() == []
 
 
-def test_a_worker_row_of_a_dead_process_on_this_host_is_stale_at_once(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+def test_a_worker_row_of_a_dead_process_on_this_host_is_stale_at_once(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(CLOCK)
     pid, host, now = dead_pid(), socket.gethostname(), host_time()
     store.execute(
         "INSERT INTO workers VALUES (?, ?, ?, ?, ?, 5, 2, '[\"a\"]')",
@@ -231,7 +235,7 @@ def test_a_worker_row_of_a_dead_process_on_this_host_is_stale_at_once(tmp_path: 
 def test_status_lists_the_workers_in_the_table_and_in_json(
     tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+    store = store_of(config)
     store.register_worker(concurrency=4, heartbeat_seconds=5)
     store.heartbeat_worker(["fjord"], 4, 5)
     now = host_time()
@@ -258,7 +262,7 @@ def test_status_lists_the_workers_in_the_table_and_in_json(
 # -- real daemons ------------------------------------------------------------------------------------
 
 
-def write_config(folder: Path, sandboxes: dict[str, FikenSandbox]) -> Path:
+def write_config(folder: Path, sandboxes: dict[str, FikenSandbox], store_url: str) -> Path:
     tenants = "".join(
         f"""
 [[tenants]]
@@ -276,7 +280,7 @@ postcode_register_source = "fixture"
     )
     path = folder / "kravsync.toml"
     path.write_text(
-        f'[store]\nurl = "sqlite:///state.db"\nlease_seconds = 60\n{tenants}', encoding="utf-8"
+        f'[store]\nurl = "{store_url}"\nlease_seconds = 60\n{tenants}', encoding="utf-8"
     )
     return path
 
@@ -315,7 +319,9 @@ class Worker:
 
 
 @contextmanager
-def fleet(tmp_path: Path, names: list[str]) -> Iterator[tuple[Path, dict[str, FikenSandbox]]]:
+def fleet(
+    tmp_path: Path, names: list[str], store_url: str
+) -> Iterator[tuple[Path, dict[str, FikenSandbox]]]:
     with ExitStack() as stack:
         sandboxes = {
             name: stack.enter_context(
@@ -323,7 +329,7 @@ def fleet(tmp_path: Path, names: list[str]) -> Iterator[tuple[Path, dict[str, Fi
             )
             for name in names
         }
-        yield write_config(tmp_path, sandboxes), sandboxes
+        yield write_config(tmp_path, sandboxes, store_url), sandboxes
 
 
 def parked(sandbox: FikenSandbox) -> Any:
@@ -343,7 +349,7 @@ def wait_for(what: Any, seconds: float = 60.0) -> Any:
 
 
 def runs(config: Path, tenant: str) -> list[dict[str, Any]]:
-    store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+    store = store_of(config)
     try:
         return [
             dict(r)
@@ -361,7 +367,7 @@ def cycles_done(config: Path, *tenants: str) -> bool:
     """Each tenant's pull ended ok and no live worker holds any tenant (its push is over)."""
     if not all(ended_ok(config, t) for t in tenants):
         return False
-    store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+    store = store_of(config)
     try:
         return all(not w.tenants for w in store.workers() if not w.stale)
     finally:
@@ -383,7 +389,7 @@ def sends(sandbox: FikenSandbox) -> Counter[Any]:
 
 
 def assert_each_sent_once(config: Path, sandboxes: dict[str, FikenSandbox]) -> None:
-    store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+    store = store_of(config)
     for name, sandbox in sandboxes.items():
         sent = sends(sandbox)
         done = [e for e in store.journal(name) if e.state.value == "done"]
@@ -392,8 +398,8 @@ def assert_each_sent_once(config: Path, sandboxes: dict[str, FikenSandbox]) -> N
 
 
 @pytest.mark.e2e
-def test_two_daemons_share_the_tenants_each_runs_once_and_pushes_once(tmp_path: Path) -> None:
-    with fleet(tmp_path, ["a", "b", "c"]) as (config, sandboxes):
+def test_two_daemons_share_the_tenants_each_runs_once_and_pushes_once(tmp_path: Path, store_url: str) -> None:
+    with fleet(tmp_path, ["a", "b", "c"], store_url) as (config, sandboxes):
         holds = {name: parked(sb) for name, sb in sandboxes.items()}
         first = Worker(config, 1, "--concurrency", "1", "--healthz-port", "0")
         second: Worker | None = None
@@ -430,8 +436,8 @@ def test_two_daemons_share_the_tenants_each_runs_once_and_pushes_once(tmp_path: 
 
 
 @pytest.mark.e2e
-def test_a_sigkilled_worker_s_tenant_is_finished_by_the_other(tmp_path: Path) -> None:
-    with fleet(tmp_path, ["a", "b"]) as (config, sandboxes):
+def test_a_sigkilled_worker_s_tenant_is_finished_by_the_other(tmp_path: Path, store_url: str) -> None:
+    with fleet(tmp_path, ["a", "b"], store_url) as (config, sandboxes):
         holds = {name: parked(sb) for name, sb in sandboxes.items()}
         victim = Worker(config, 1, "--concurrency", "1")
         survivor: Worker | None = None
@@ -456,15 +462,15 @@ def test_a_sigkilled_worker_s_tenant_is_finished_by_the_other(tmp_path: Path) ->
         assert code == 0, survivor.text()[-2000:] if survivor else ""
         assert [r["outcome"] for r in runs(config, "a")] == ["interrupted", "ok"]
         assert [r["outcome"] for r in runs(config, "b")] == ["ok"]
-        store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+        store = store_of(config)
         holder = store.lease_holder("a")
         assert holder is not None and holder.generation == 2
         assert_each_sent_once(config, sandboxes)
 
 
 @pytest.mark.e2e
-def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: Path) -> None:
-    with fleet(tmp_path, ["a"]) as (config, sandboxes):
+def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: Path, store_url: str) -> None:
+    with fleet(tmp_path, ["a"], store_url) as (config, sandboxes):
         sandbox = sandboxes["a"]
         first_hold = parked(sandbox)
         paused = Worker(config, 1)
@@ -473,7 +479,7 @@ def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: P
         try:
             assert first_hold.arrived.wait(60)
             os.kill(paused.pid, signal.SIGSTOP)
-            store = SqliteStore(str(config.parent / "state.db"), CLOCK)
+            store = store_of(config)
             old = store.lease_holder("a")
             assert old is not None and old.pid == paused.pid
             wait_for(lambda: host_time() > old.expires_at + 0.1)  # it cannot renew
@@ -519,7 +525,7 @@ def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: P
 
 def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_lease(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+, make_store: MakeStore) -> None:
     from connector.config import Config, TenantConfig
     from connector.cycle import CycleResult
     from connector.cycle.pull import SyncResult
@@ -531,11 +537,11 @@ def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_le
             for n in ("a", "b", "c")
         ]
     )
-    store = store_at(tmp_path)
+    store = make_store(CLOCK)
     release = threading.Event()
     seen: dict[str, tuple[int | None, int]] = {}
 
-    def run(tenant: TenantConfig, store: SqliteStore, **kwargs: Any) -> CycleResult:
+    def run(tenant: TenantConfig, store: Store, **kwargs: Any) -> CycleResult:
         lease = kwargs["lease"]
         holder = store.lease_holder(tenant.name)
         assert holder is not None
@@ -574,8 +580,8 @@ def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_le
     ]
 
 
-def test_a_letter_is_not_sent_on_an_expired_or_lost_lease(tmp_path: Path) -> None:
-    old, new = store_at(tmp_path), store_at(tmp_path)
+def test_a_letter_is_not_sent_on_an_expired_or_lost_lease(tmp_path: Path, make_store: MakeStore) -> None:
+    old, new = make_store(CLOCK), make_store(CLOCK)
     assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
     old.check_lease("a")  # held and current: passes
     time.sleep(0.1)  # paused past the lease, nobody took it yet
@@ -586,11 +592,11 @@ def test_a_letter_is_not_sent_on_an_expired_or_lost_lease(tmp_path: Path) -> Non
         old.check_lease("a")
     new.check_lease("a")
     with pytest.raises(LeaseLost, match="held by another kravsync process"):
-        store_at(tmp_path).check_lease("a")  # holding nothing, while another holds it
+        make_store(CLOCK).check_lease("a")  # holding nothing, while another holds it
 
 
 def test_a_running_daemon_picks_up_tenants_added_to_and_removed_from_the_store(
-    tmp_path: Path,
+    tmp_path: Path, make_store: MakeStore,
 ) -> None:
     from connector.config import Config, TenantConfig
     from connector.daemon import Daemon
@@ -598,7 +604,7 @@ def test_a_running_daemon_picks_up_tenants_added_to_and_removed_from_the_store(
     file_config = Config(
         tenants=[TenantConfig(name="a", provider="fiken", country="NO", company="a")]
     )
-    store = store_at(tmp_path)
+    store = make_store(CLOCK)
     daemon = Daemon(file_config, store, clock=CLOCK, file_config=file_config, run=lambda *a, **k: None)
     table = {"name": "berg", "provider": "fiken", "country": "NO", "company": "berg-as"}
     store.put_tenants([("berg", "fiken", "NO", json.dumps(table))])
