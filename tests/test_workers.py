@@ -617,3 +617,15 @@ def test_a_running_daemon_picks_up_tenants_added_to_and_removed_from_the_store(
     store.remove_tenant_config("berg")
     daemon.reload_tenants()
     assert sorted(daemon._tenants) == ["a"] and "berg" not in daemon.health
+
+
+def test_a_silent_worker_s_request_in_flight_does_not_hold_its_credential(
+    make_store: MakeStore,
+) -> None:
+    paused, other = make_store(CLOCK, "s"), make_store(CLOCK, "s")
+    paused.register_worker(1, 0.2)
+    place, _ = paused.budget_take("fiken:user", 10, 1.0, 1)
+    assert place is not None  # a request in flight; Fiken allows one per user at a time
+    assert other.budget_take("fiken:user", 10, 1.0, 1)[0] is None
+    time.sleep(0.8)  # three heartbeats (0.2 s) missed: paused, or its host gone
+    assert other.budget_take("fiken:user", 10, 1.0, 1)[0] is not None

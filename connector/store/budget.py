@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from connector.clock import host_time
 from connector.store.leases import holder_is_dead
+from connector.store.workers import STALE_BEATS
 
 # A start never ended after this long is a crashed process's (a request's deadline is 60 s);
 # one of a process on this host that no longer runs is ended at once.
@@ -43,12 +44,21 @@ class BudgetMixin:
                 "DELETE FROM rate_budget WHERE key=? AND (ended_at < ? OR started_at < ?)",
                 (key, now - period, now - STALE_SECONDS),
             )
-            # A request of a process that died (SIGKILL) never ends by itself: end it now.
+            # A request of a process that died (SIGKILL) never ends by itself: end it now; so
+            # does one of a daemon worker gone silent (paused, its host gone; see workers.py),
+            # whose tenants another worker on this credential takes over meanwhile.
+            silent = {
+                r[0]
+                for r in tx.execute(
+                    "SELECT id FROM workers WHERE heartbeat_at < ? - heartbeat_seconds * ?",
+                    (now, STALE_BEATS),
+                )
+            }
             for (holder,) in tx.execute(
                 "SELECT DISTINCT holder FROM rate_budget WHERE key=? AND ended_at IS NULL",
                 (key,),
             ).fetchall():
-                if holder_is_dead(holder):
+                if holder in silent or holder_is_dead(holder):
                     tx.execute(
                         "UPDATE rate_budget SET ended_at=? WHERE key=? AND holder=? "
                         "AND ended_at IS NULL",
