@@ -582,6 +582,7 @@ class _Sent:
 @dataclass
 class TrialResult:
     planned: int = 0
+    delivered: int = 0
     duplicates: int = 0
     duplicate_fees: int = 0
     lost: int = 0
@@ -728,6 +729,7 @@ def run_trial(
         sent = _Sent(received["tenants"].get(i, {}))
         nothing = cast(Any, _Sent({}))
         counts = crash.deliveries(cast(Any, sent), nothing, nothing, keys)
+        result.delivered += sum(counts.values())
         result.duplicates += sum(n - 1 for n in counts.values() if n > 1)
         result.unplanned += sum(n for k, n in counts.items() if k.endswith(":unplanned"))
         result.duplicate_fees += concurrency.fee_duplicates(cast(Any, sent))
@@ -757,7 +759,7 @@ def trials(args: argparse.Namespace, folder: Path) -> int:
         began = time.monotonic()
         r = run_trial(args, rng, sub, flag)
         clean += r.ok
-        for name in ("planned", "duplicates", "duplicate_fees", "lost", "unplanned"):
+        for name in ("planned", "delivered", "duplicates", "duplicate_fees", "lost", "unplanned"):
             setattr(totals, name, getattr(totals, name) + getattr(r, name))
         status = "ok" if r.ok else "FAILED: " + "; ".join(r.problems[:4])
         recovered = (
@@ -767,13 +769,13 @@ def trials(args: argparse.Namespace, folder: Path) -> int:
         )
         print(
             f"trial {n:2d} ({time.monotonic() - began:.0f} s): {r.event}; {recovered}; "
-            f"{r.planned} planned, "
+            f"{r.planned} planned, {r.delivered} sends, "
             f"{r.duplicates} duplicate, {r.lost} lost, {r.unplanned} unplanned sends; {status}",
             flush=True,
         )
     print(
         f"--trial {args.trial}: {clean} of {args.trials} trials clean; {totals.planned} planned "
-        f"actions, {totals.duplicates} duplicates, {totals.duplicate_fees} duplicate fee "
+        f"actions, {totals.delivered} sends, {totals.duplicates} duplicates, {totals.duplicate_fees} duplicate fee "
         f"invoices, {totals.lost} lost, {totals.unplanned} unplanned sends"
     )
     return 0 if clean == args.trials else 1
