@@ -361,6 +361,7 @@ class Cycle:
     rate_limited: int = 0
     exits: list[int | None] = field(default_factory=list)
     timed_out: bool = False
+    after_stop: int = 0  # runs begun after the SIGTERM (the daemons' queued cycles)
     done_at: float = 0.0  # monotonic: when the last tenant finished
     longest_run: float = 0.0
 
@@ -430,6 +431,13 @@ def cycle_all(
         cycle.machine_busy = (busy1 - busy0) / max(1, total1 - total0)
         if hosts:
             cycle.host_cpu = hosts.cpu() - hosts_cpu
+        # what the cycle did, before the SIGTERM: a stopping daemon may still start the cycles
+        # it had queued (they fail at once: "stopped before the pull finished")
+        runs = db.runs()
+        if hosts and before_hosts:
+            after = hosts.stats()
+            cycle.requests = after["requests"] - before_hosts["requests"]
+            cycle.rate_limited = after["rate_limited"] - before_hosts["rate_limited"]
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGCONT)  # a stopped worker cannot act on SIGTERM
@@ -441,10 +449,8 @@ def cycle_all(
                 proc.kill()
                 cycle.exits.append(proc.wait(10))
         if hosts and before_hosts:
-            after = hosts.stats()
-            cycle.requests = after["requests"] - before_hosts["requests"]
-            cycle.rate_limited = after["rate_limited"] - before_hosts["rate_limited"]
-    runs = db.runs()
+            cycle.rate_limited = hosts.stats()["rate_limited"] - before_hosts["rate_limited"]
+    cycle.after_stop = len(db.runs()) - len(runs)
     cycle.runs = sum(1 for r in runs if r[1] != "interrupted")
     cycle.failed = [f"{t}: {o}: {e}" for t, o, e, _s, _e in runs if o != "ok"]
     cycle.longest_run = max(
@@ -517,7 +523,8 @@ def throughput(args: argparse.Namespace, folder: Path) -> int:
                 f"{workers} worker(s): {cycle.finished}/{args.tenants} tenants in "
                 f"{cycle.seconds:.1f} s{' (TIMED OUT)' if cycle.timed_out else ''}; "
                 f"{cycle.runs} runs, {len(cycle.failed)} not ok; {cycle.requests} requests, "
-                f"{cycle.rate_limited} 429s; exits {cycle.exits}",
+                f"{cycle.rate_limited} 429s (all, shutdown included); exits {cycle.exits}; "
+                f"{cycle.after_stop} runs begun after the SIGTERM (not counted)",
                 flush=True,
             )
             for line in cycle.failed[:5]:
@@ -538,7 +545,8 @@ def print_table(args: argparse.Namespace, results: list[Cycle]) -> None:
     head = (
         f"{'workers':>7} {'seconds':>8} {'speed-up':>8} {'runs':>6} {'not ok':>6} "
         f"{'requests':>8} {'429s':>5} {'peak RSS MB per worker':>24} "
-        f"{'CPU s per worker':>20} {'hosts CPU s':>11} {'machine busy':>12}"
+        f"{'CPU s per worker':>20} {'worker cores':>12} {'hosts CPU s':>11} "
+        f"{'machine busy':>12}"
     )
     print()
     print(head)
@@ -549,13 +557,15 @@ def print_table(args: argparse.Namespace, results: list[Cycle]) -> None:
         cpu = " ".join(f"{x:.0f}" for x in c.cpu)
         print(
             f"{c.workers:>7} {c.seconds:>8.1f} {speed:>7.2f}x {c.runs:>6} {len(c.failed):>6} "
-            f"{c.requests:>8} {c.rate_limited:>5} {rss:>24} {cpu:>20} {c.host_cpu:>11.0f} "
+            f"{c.requests:>8} {c.rate_limited:>5} {rss:>24} {cpu:>20} "
+            f"{sum(c.cpu) / max(c.seconds, 1e-9):>12.2f} {c.host_cpu:>11.0f} "
             f"{c.machine_busy:>11.0%}"
         )
     print(
         f"\nspeed-up: against {base.workers} worker(s) (targets: >= 1.8x at 2, >= 3x at 4); "
         f"{os.cpu_count()} CPUs; 'machine busy' counts every process on the host "
-        "(sandboxes, PostgreSQL, other work) over the cycle"
+        "(sandboxes, PostgreSQL, other work) over the cycle; 'worker cores': the workers' CPU "
+        "seconds over the wall time; 'runs' more than the tenants: tenants cycled twice"
     )
 
 
