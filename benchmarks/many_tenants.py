@@ -840,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--lease-seconds", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (worker logs)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -847,6 +848,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve(int(first), int(count), Path(urls), Path(stats))
     if args.tenants is None:
         args.tenants = 40 if args.trial else 1000
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        return trials(args, args.keep) if args.trial else throughput(args, args.keep)
     with tempfile.TemporaryDirectory(prefix="kravsync-many-") as folder:
         if args.trial:
             return trials(args, Path(folder))
