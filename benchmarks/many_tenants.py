@@ -27,11 +27,15 @@ machine was (/proc/stat; other work on the host counts there too). When ``kravsy
 non-pushing workers on a scratch database to learn the plan (``kravsync plan --format json``);
 then, on a fresh database, 2 pushing workers with ``[store] lease_seconds`` short (5 s) and
 ``interval_minutes = 1``. Once a random share of the tenants has finished, one worker is
-SIGKILLed (``kill``) or SIGSTOPped past its lease and SIGCONTed (``stop``). The trial waits for
-every tenant to have an ``ok`` run, checks that this came within the lease TTL + one interval +
-the longest cycle after the kill (the wake-up), stops the workers and counts what the sandboxes
-received against the plan (``crash.deliveries``): duplicate and lost actions, duplicate fee
-invoices.
+SIGKILLed (``kill``) or SIGSTOPped past its lease and SIGCONTed (``stop``). The trial waits
+until every
+tenant has an ``ok`` run and every planned action is ``done`` in the journal (a run is ``ok``
+when its pull ends, before the push), or until lease + interval + 30 s after the kill (the
+wake-up); it fails when that took longer than lease TTL + one interval + the longest run. Then
+it stops the workers and counts what the sandboxes received against the plan
+(``crash.deliveries``): duplicate, lost and unplanned sends, duplicate fee invoices. The killed
+worker is reaped only at the end: until then its pid still exists, so kravsync treats it like a
+worker on another host (its leases and rate-budget places end by expiry, not at once).
 """
 
 from __future__ import annotations
