@@ -28,9 +28,8 @@ non-pushing workers on a scratch database to learn the plan (``kravsync plan --f
 then, on a fresh database, 2 pushing workers with ``[store] lease_seconds`` short (5 s) and
 ``interval_minutes = 1``. Once a random share of the tenants has finished, one worker is
 SIGKILLed (``kill``) or SIGSTOPped past its lease and SIGCONTed (``stop``). The trial waits
-until every
-tenant has an ``ok`` run and every planned action is ``done`` in the journal (a run is ``ok``
-when its pull ends, before the push), or until lease + interval + 30 s after the kill (the
+until every tenant has an ``ok`` run and every planned action is ``done`` in the journal (a run
+is ``ok`` when its pull ends, before the push), or until lease + interval + 30 s after the kill (the
 wake-up); it fails when that took longer than lease TTL + one interval + the longest run. Then
 it stops the workers and counts what the sandboxes received against the plan
 (``crash.deliveries``): duplicate, lost and unplanned sends, duplicate fee invoices. The killed
