@@ -125,10 +125,13 @@ def copy_store(source: Any, target: Any) -> list[TableCheck]:
                 tx.executemany(insert, batch)
         if target.dialect == "postgresql":
             for table, columns in plan:
-                if "id" in columns:  # identity columns continue after the copied ids
+                if "id" not in columns:
+                    continue
+                sequence = tx.execute("SELECT pg_get_serial_sequence(?, 'id')", (table,)).fetchone()
+                if sequence[0] is not None:  # identity columns continue after the copied ids
                     tx.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                        f"SELECT setval(?, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",
+                        (sequence[0],),
                     )
     checks = []
     for table, columns in plan:
