@@ -100,6 +100,7 @@ class Daemon:
         self._tick = tick
         self._heartbeat = heartbeat
         self._beat_stop = threading.Event()
+        self._wake = threading.Event()  # a cycle ended: claim the next due tenant now
         self._beat_thread: threading.Thread | None = None
         self.worker_id: str | None = None
 
@@ -111,6 +112,7 @@ class Daemon:
                 signal.Signals(signum).name,
             )
             self.stop.set()
+            self._wake.set()
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -130,7 +132,8 @@ class Daemon:
             if time.monotonic() - self._reloaded >= self._reload_seconds:
                 self.reload_tenants()
             self.claim()
-            self.stop.wait(self._tick)
+            self._wake.wait(self._tick)  # a tick, or sooner when a cycle ends or a stop comes
+            self._wake.clear()
         self.shutdown()
         log.info("daemon stopped")
         return 0
@@ -227,7 +230,9 @@ class Daemon:
                     self._give_back(name)
                     continue
                 tenant = self._tenants[name]
-                self._running[name] = self._pool.submit(self._cycle, tenant, generation)
+                future = self._pool.submit(self._cycle, tenant, generation)
+                future.add_done_callback(lambda _done: self._wake.set())  # claim the next now
+                self._running[name] = future
                 started.append(name)
         if started:
             log.debug("claimed %s", ", ".join(started))
