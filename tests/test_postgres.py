@@ -165,12 +165,3 @@ def test_a_batch_naming_one_key_twice_applies_in_order_as_on_sqlite() -> None:
         ("i1", "c1", "5.00", "{}"),
         ("i2", None, "7.00", '{"navn": "Ærlig"}'),
     ]
-
-
-def test_only_redoable_writes_skip_waiting_for_the_disk() -> None:
-    store = open_store(fresh_store_url("postgresql"), CLOCK)
-    with store.relaxed_transaction() as tx:  # pulled records, cursors, budget places
-        assert tx.execute("SHOW synchronous_commit").fetchone()[0] == "off"
-    with store.transaction() as tx:  # the journal, notes, leases: durable before the answer
-        assert tx.execute("SHOW synchronous_commit").fetchone()[0] == "on"
-    assert store.execute("SHOW synchronous_commit")[0][0] == "on"  # SET LOCAL: this one only

@@ -29,8 +29,6 @@ class BudgetMixin:
             self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
-        def relaxed_transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
     def budget_take(
         self, key: str, max_calls: int, period: float, max_concurrent: int | None
     ) -> tuple[int | None, float]:
@@ -41,7 +39,7 @@ class BudgetMixin:
         ``period`` apart however late each one was sent or handled (a process paused on a busy
         host included)."""
         now = host_time()
-        with self.relaxed_transaction() as tx:
+        with self.transaction(immediate=True) as tx:
             tx.execute(
                 "DELETE FROM rate_budget WHERE key=? AND (ended_at < ? OR started_at < ?)",
                 (key, now - period, now - STALE_SECONDS),
@@ -88,5 +86,5 @@ class BudgetMixin:
 
     def budget_give_back(self, place: int) -> None:
         """The request that took ``place`` is over (its start still counts in the window)."""
-        with self.relaxed_transaction() as tx:
+        with self.transaction(immediate=True) as tx:
             tx.execute("UPDATE rate_budget SET ended_at=? WHERE id=?", (host_time(), place))

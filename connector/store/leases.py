@@ -81,8 +81,6 @@ class LeasesMixin:
             self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
-        def relaxed_transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
         def _conn(self) -> sqlite3.Connection: ...
 
         def _stamp(self) -> str: ...
@@ -126,7 +124,7 @@ class LeasesMixin:
         generation = self._generations().get(tenant)
         if generation is None:
             return False
-        with self.relaxed_transaction() as tx:
+        with self.transaction(immediate=True) as tx:
             cur = tx.execute(
                 "UPDATE leases SET expires_at=? WHERE tenant=? AND holder=? AND generation=?",
                 (host_time() + ttl, tenant, self._holder, generation),

@@ -271,12 +271,6 @@ class PostgresStore(SqliteStore):
                 raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield cast(sqlite3.Connection, conn)
 
-    @contextmanager
-    def relaxed_transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.transaction() as tx:
-            tx.execute("SET LOCAL synchronous_commit = off")
-            yield tx
-
     def close(self) -> None:
         """Give this thread's connection back (as the SQLite store closes this thread's); the
         store stays usable and the pool closes with the store object or the process."""

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -159,14 +159,6 @@ class SqliteStore(
             raise
         conn.execute("COMMIT")
 
-    def relaxed_transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write whose loss in a database server crash costs only doing it again: pulled
-        records, cursors, request-budget places, heartbeats, lease renewals. PostgreSQL may
-        acknowledge it before it is on disk (``synchronous_commit`` off for it alone); the
-        server writes its log in order, so every later durable commit (the journal's) makes it
-        durable too. On SQLite (WAL, ``synchronous=NORMAL``) it is a plain write transaction."""
-        return self.transaction(immediate=True)
-
     def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
         """``statement``, retried while another writer holds the database beyond the busy
         timeout, up to ``BUSY_SECONDS`` in all; then a one-line :class:`StoreBusy`."""
@@ -233,7 +225,7 @@ class SqliteStore(
         return row["value"] if row else None
 
     def set_cursor(self, tenant: str, stream: str, value: str) -> None:
-        with self.relaxed_transaction() as tx:
+        with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(tenant, stream) "
                 "DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
@@ -259,7 +251,7 @@ class SqliteStore(
             )
             for c in customers
         ]
-        with self.relaxed_transaction() as tx:
+        with self.transaction() as tx:
             tx.executemany(
                 "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
@@ -272,7 +264,7 @@ class SqliteStore(
     def upsert_invoices(self, tenant: str, invoices: Iterable[Invoice]) -> int:
         now = self._stamp()
         rows = [invoice_row(tenant, i, now) for i in invoices]
-        with self.relaxed_transaction() as tx:
+        with self.transaction() as tx:
             tx.executemany(UPSERT_INVOICES, rows)
         return len(rows)
 

@@ -87,8 +87,6 @@ class WorkersMixin:
             self, immediate: bool = True
         ) -> AbstractContextManager[sqlite3.Connection]: ...
 
-        def relaxed_transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
         def _conn(self) -> sqlite3.Connection: ...
 
         def _stamp(self) -> str: ...
@@ -108,7 +106,7 @@ class WorkersMixin:
         one for dead and deleted it); deletes workers silent for ``GC_BEATS`` intervals.
         Returns how many were deleted."""
         now = host_time()
-        with self.relaxed_transaction() as tx:
+        with self.transaction(immediate=True) as tx:
             tx.execute(
                 "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, heartbeat_seconds, "
                 "concurrency, tenants) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
