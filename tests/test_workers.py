@@ -629,3 +629,19 @@ def test_a_silent_worker_s_request_in_flight_does_not_hold_its_credential(
     assert other.budget_take("fiken:user", 10, 1.0, 1)[0] is None
     time.sleep(0.8)  # three heartbeats (0.2 s) missed: paused, or its host gone
     assert other.budget_take("fiken:user", 10, 1.0, 1)[0] is not None
+
+
+def test_no_further_step_of_a_letter_is_taken_once_the_lease_is_gone(
+    make_store: MakeStore,
+) -> None:
+    from connector.store.steps import StoreSteps
+
+    old, new = make_store(CLOCK), make_store(CLOCK)
+    old.ensure_tenant("a", "fiken", "NO")
+    assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
+    steps = StoreSteps(old, "a")
+    assert steps.get("fiken:1:42:reminder:1", "fee_invoice") is None  # held: the step may go
+    time.sleep(0.1)  # paused in the middle of the letter, past the lease
+    assert new.claim_due_tenants(["a"], 1, ttl=60) == [("a", 2)]
+    with pytest.raises(LeaseLost):  # every provider asks before each step: none is taken
+        steps.get("fiken:1:42:reminder:1", "send")

@@ -166,6 +166,12 @@ class StoreSteps:
         self.tenant = tenant
 
     def get(self, key: str, step: str) -> StepRecord | None:
+        """The step as recorded; asked by every provider before it takes a step, so the lease
+        is checked here too: a worker paused in the middle of a letter (past its lease) takes
+        no further step when it wakes, not only no further letter."""
+        check_lease = getattr(self.store, "check_lease", None)
+        if check_lease is not None:
+            check_lease(self.tenant)
         return self.store.step_get(key, step)
 
     def record(
