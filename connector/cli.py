@@ -822,7 +822,10 @@ def cmd_store_copy(args: argparse.Namespace, clock: Clock) -> int:
     from connector.store import open_store
     from connector.store.copy import CopyError, copy_store
 
-    source = open_store(_file_url(args.source), clock, args.password)
+    source_url = _file_url(args.source)
+    if source_url.startswith("sqlite:///") and not os.path.exists(source_url[len("sqlite:///") :]):
+        raise UsageError(f"store copy: {_line(args.source)}: no such store (nothing copied)")
+    source = open_store(source_url, clock, args.password)
     target = open_store(_file_url(args.target), clock, args.password)
     try:
         checks = copy_store(source, target)

@@ -80,3 +80,13 @@ def test_every_table_is_copied() -> None:
     tables = store_tables()
     assert tables[0] == "tenants" and tables.index("runs") < tables.index("run_errors")
     assert {"actions", "action_steps", "notes", "leases", "approvals"} <= set(tables)
+
+
+def test_copy_from_a_store_that_does_not_exist_creates_nothing(
+    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing.db"
+    target = tmp_path / "target.db"
+    assert main(["store", "copy", f"sqlite:///{missing}", f"sqlite:///{target}"], clock=clock) == 2
+    assert "no such store" in capsys.readouterr().err
+    assert not missing.exists() and not target.exists()
