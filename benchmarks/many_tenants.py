@@ -1,13 +1,16 @@
 """Many companies on PostgreSQL: one full cycle of N tenants with 1, 2 and 4 worker processes.
 
     python benchmarks/many_tenants.py [--tenants 1000] [--workers 1,2,4] [--concurrency 4]
-        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--hosts 4]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--hosts 4] [--latency 0.15]
     python benchmarks/many_tenants.py --trial kill|stop [--trials 10] [--tenants 40]
 
 Every tenant is a small Fiken sandbox company of its own (20 customers, 50 invoices, Fiken's
-rate limits: one request in flight, 4 per second) with its own token in its own environment
-variable (``env:KS_BENCH_T0001`` ...), so each has its own shared rate budget
-(``connector/budget.py`` keys on the credential). The sandboxes live in ``--hosts`` helper
+rate limits: one request in flight, 4 per second) with its own token in its own secrets file
+(``file:.../secrets/t0001.secret`` ...), so each has its own shared rate budget
+(``connector/budget.py`` keys on the credential). ``--latency`` makes every answer take that
+long, as a real API's round trip and answer do (the sandbox itself answers in about a
+millisecond): with it the cycle waits on the network as in production, without it the run is
+bound by this machine's CPU. The sandboxes live in ``--hosts`` helper
 processes (this script with ``--serve``; one selector loop each, on 127.0.0.1), started on this
 script's clock so business dates agree; on SIGUSR1 they write their counters (requests, 429s,
 what was sent) to a JSON file, on SIGTERM too and then exit.
@@ -76,8 +79,19 @@ def tenant_name(i: int) -> str:
     return f"t{i:04d}"
 
 
-def token_var(i: int) -> str:
-    return f"KS_BENCH_T{i:04d}"
+def secret_file(folder: Path, i: int) -> Path:
+    return folder / "secrets" / f"t{i:04d}.secret"
+
+
+def write_secrets(folder: Path, tenants: int) -> None:
+    """A secrets file per tenant (``credentials = "file:..."``, 0600 in a 0700 folder), as a
+    bureau keeps a thousand tokens; not a thousand environment variables, which every request
+    would scan (requests looks for proxy settings in the environment)."""
+    (folder / "secrets").mkdir(mode=0o700, exist_ok=True)
+    for i in range(1, tenants + 1):
+        path = secret_file(folder, i)
+        path.write_text(token(i) + "\n", encoding="utf-8")
+        path.chmod(0o600)
 
 
 def token(i: int) -> str:
@@ -93,8 +107,9 @@ def _write_json(path: Path, data: Any) -> None:
 # -- the sandbox hosts ---------------------------------------------------------------------------
 
 
-def serve(first: int, count: int, urls_file: Path, stats_file: Path) -> int:
-    """Host sandboxes ``first`` .. ``first+count-1`` until SIGTERM (``--serve``)."""
+def serve(first: int, count: int, urls_file: Path, stats_file: Path, latency: float = 0.0) -> int:
+    """Host sandboxes ``first`` .. ``first+count-1`` until SIGTERM (``--serve``); each answer
+    leaves ``latency`` seconds after its request arrived (on the request's own thread)."""
     clock = Clock.from_environment()  # the parent's clock: the sandboxes date what they serve
     sandboxes = {
         i: FikenSandbox(
@@ -119,6 +134,8 @@ def serve(first: int, count: int, urls_file: Path, stats_file: Path) -> int:
         server.shutdown()  # stops serve_forever; the socket stays open
         sandbox._server = None  # noqa: SLF001 - so stop() does not wait on it again
         server.timeout = 0.0
+        if latency > 0:
+            server.finish_request = _delayed(server.finish_request, latency)  # type: ignore[method-assign]
         selector.register(server, selectors.EVENT_READ, server)
         servers.append(server)
     _write_json(urls_file, {str(i): sb.base_url for i, sb in sandboxes.items()})
@@ -159,6 +176,17 @@ def serve(first: int, count: int, urls_file: Path, stats_file: Path) -> int:
     return 0
 
 
+def _delayed(handle: Callable[..., None], latency: float) -> Callable[..., None]:
+    """``handle`` after ``latency`` seconds: a real API's round trip and answer time (the
+    sandbox answers in about a millisecond), so a cycle waits as it would on the network."""
+
+    def delayed(*args: Any) -> None:
+        time.sleep(latency)
+        handle(*args)
+
+    return delayed
+
+
 @dataclass
 class Hosts:
     folder: Path
@@ -167,7 +195,9 @@ class Hosts:
     dumps: int = 0
 
     @classmethod
-    def start(cls, tenants: int, hosts: int, folder: Path, env: dict[str, str]) -> Hosts:
+    def start(
+        cls, tenants: int, hosts: int, folder: Path, env: dict[str, str], latency: float = 0.0
+    ) -> Hosts:
         self = cls(folder)
         per = -(-tenants // hosts)
         for h, first in enumerate(range(1, tenants + 1, per)):
@@ -178,7 +208,8 @@ class Hosts:
                         sys.executable,
                         str(Path(__file__).resolve()),
                         "--serve",
-                        f"{first},{count},{folder / f'urls{h}.json'},{folder / f'stats{h}.json'}",
+                        f"{first},{count},{folder / f'urls{h}.json'},"
+                        f"{folder / f'stats{h}.json'},{latency}",
                     ],
                     env=env,
                 )
@@ -328,7 +359,7 @@ provider = "fiken"
 country = "NO"
 company = "bench-{i:04d}"
 base_url = "{url}"
-credentials = "env:{token_var(i)}"
+credentials = "file:{secret_file(folder, i)}"
 interval_minutes = {interval_minutes}
 push = {"true" if push else "false"}
 [tenants.validation]
@@ -501,22 +532,20 @@ def migrate(config: Path, env: dict[str, str]) -> None:
 
 def throughput(args: argparse.Namespace, folder: Path) -> int:
     clock = Clock.starting_at(TODAY)
-    env = {
-        **os.environ,
-        **{token_var(i): token(i) for i in range(1, args.tenants + 1)},
-        **clock.environment(),
-    }
+    env = {**os.environ, **clock.environment()}
+    write_secrets(folder, args.tenants)
     flag = args.concurrency if daemon_has_concurrency() else None
     print(
         f"{args.tenants} tenants ({CUSTOMERS} customers, {INVOICES} invoices each) on "
         f"{min(args.hosts, args.tenants)} sandbox hosts; workers {args.workers}, concurrency "
         f"{args.concurrency} per worker "
-        f"({'--concurrency' if flag else '[daemon] workers: no --concurrency in this daemon'})",
+        f"({'--concurrency' if flag else '[daemon] workers: no --concurrency in this daemon'}); "
+        f"each answer {args.latency * 1000:.0f} ms (--latency)",
         flush=True,
     )
     results: list[Cycle] = []
     began = time.monotonic()
-    hosts = Hosts.start(args.tenants, min(args.hosts, args.tenants), folder, env)
+    hosts = Hosts.start(args.tenants, min(args.hosts, args.tenants), folder, env, args.latency)
     print(f"sandboxes up in {time.monotonic() - began:.1f} s", flush=True)
     try:
         for workers in args.workers:
@@ -646,7 +675,8 @@ def run_trial(
 ) -> TrialResult:
     result = TrialResult()
     clock = Clock.starting_at(TODAY)
-    env = {**os.environ, **{token_var(i): token(i) for i in range(1, args.tenants + 1)}}
+    env = dict(os.environ)
+    write_secrets(folder, args.tenants)
     hosts = Hosts.start(
         args.tenants, min(args.hosts, args.tenants), folder, {**env, **clock.environment()}
     )
@@ -839,6 +869,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=DEFAULT_PG, help="a PostgreSQL server (admin URL)")
     parser.add_argument("--hosts", type=int, default=4, help="sandbox host processes")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per cycle")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds each sandbox answer takes (a real API's round trip; default 0)",
+    )
     parser.add_argument("--trial", choices=("kill", "stop"))
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--lease-seconds", type=float, default=5.0)
@@ -847,8 +883,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        first, count, urls, stats = args.serve.split(",", 3)
-        return serve(int(first), int(count), Path(urls), Path(stats))
+        first, count, urls, stats, latency = args.serve.split(",", 4)
+        return serve(int(first), int(count), Path(urls), Path(stats), float(latency))
     if args.tenants is None:
         args.tenants = 40 if args.trial else 1000
     if args.keep:

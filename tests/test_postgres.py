@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,7 +28,10 @@ def test_the_sql_is_translated_outside_string_literals_only() -> None:
     assert translate(sql) == (
         "SELECT * FROM t WHERE a=%s AND b ILIKE %s ESCAPE '\\' AND c='what?%' AND d ILIKE 'x%'"
     )
-    assert translate("SELECT :t, x::text FROM y WHERE id=:t") == "SELECT %(t)s, x::text FROM y WHERE id=%(t)s"
+    assert (
+        translate("SELECT :t, x::text FROM y WHERE id=:t")
+        == "SELECT %(t)s, x::text FROM y WHERE id=%(t)s"
+    )
     assert translate("SELECT GROUP_CONCAT(n, ', ') FROM x WHERE ? IS NOT NULL") == (
         "SELECT string_agg(n, ', ') FROM x WHERE CAST(%s AS TEXT) IS NOT NULL"
     )
@@ -69,7 +76,10 @@ def test_a_password_from_the_environment_never_reaches_output(tmp_path: Path) ->
     env = {**clock_env(), "KS_PW": "hunter2-store-secret"}
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", "--config", str(config), "-vv", "status"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "hunter2-store-secret" not in proc.stdout + proc.stderr
@@ -85,7 +95,10 @@ def test_a_literal_password_in_the_config_is_refused(tmp_path: Path) -> None:
     )
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", "--config", str(config), "status"],
-        env=clock_env(), capture_output=True, text=True, timeout=60,
+        env=clock_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "store.password" in proc.stderr and "hunter2" not in proc.stderr
@@ -113,41 +126,94 @@ def test_a_connection_the_server_dropped_is_replaced_on_next_use() -> None:
     assert store.execute("SELECT pg_backend_pid()")[0][0] != pid
 
 
-def test_a_writer_paused_inside_a_transaction_does_not_stop_the_others(
+def _paused_inside(
+    store: Any, hold: Callable[[Any], None]
+) -> tuple[threading.Thread, threading.Event]:
+    """A thread inside one of ``store``'s write transactions, after ``hold(tx)``, until the
+    returned event is set (it stands for SIGSTOP: holds what it took, sends nothing)."""
+    entered, release = threading.Event(), threading.Event()
+
+    def pause() -> None:
+        try:
+            with store.transaction() as tx:
+                hold(tx)
+                entered.set()
+                release.wait(60)
+        except psycopg.Error:
+            pass  # on waking: the server ended the session
+
+    thread = threading.Thread(target=pause)
+    thread.start()
+    assert entered.wait(10)
+    return thread, release
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, threading.Event]:
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (work(), done.set()))
+    thread.start()
+    return thread, done
+
+
+def test_a_writer_paused_holding_a_key_frees_it_at_the_idle_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import threading
-
     from connector.store import postgres
 
     monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION_SECONDS", 1)
     url = fresh_store_url("postgresql")
     paused, other = open_store(url, CLOCK), open_store(url, CLOCK)
-    entered, release = threading.Event(), threading.Event()
-
-    def pause_inside_a_write() -> None:
-        try:
-            with paused.transaction():
-                entered.set()
-                release.wait(60)  # stands for SIGSTOP: holds the write lock, sends nothing
-        except psycopg.Error:
-            pass  # on waking: the server ended the session
-
-    thread = threading.Thread(target=pause_inside_a_write)
-    thread.start()
-    assert entered.wait(10)
-    written = threading.Event()
-    writer = threading.Thread(
-        target=lambda: (other.ensure_tenant("fjord", "fiken", "NO"), written.set())
-    )
-    writer.start()
+    thread, release = _paused_inside(paused, lambda tx: paused._lock(tx, "budget:k"))
+    writer, taken = _in_thread(lambda: other.budget_take("k", 4, 1.0, None))
     try:
-        assert written.wait(8), "the paused transaction kept every other writer waiting"
+        assert taken.wait(8), "the paused transaction kept the budget's key locked"
     finally:
         release.set()
         thread.join(10)
         writer.join(70)
-    assert [r[0] for r in other.execute("SELECT name FROM tenants")] == ["fjord"]
+
+
+def test_writers_on_different_tenants_do_not_wait_for_each_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connector.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION_SECONDS", 60)
+    url = fresh_store_url("postgresql")
+    paused, other = open_store(url, CLOCK), open_store(url, CLOCK)
+    paused.take_lease("a", 30)
+    thread, release = _paused_inside(paused, lambda tx: paused._fence(tx, "a"))
+    writer, taken = _in_thread(lambda: other.take_lease("b", 30))
+    try:
+        assert taken.wait(8), "a write about tenant a kept tenant b's lease from being taken"
+    finally:
+        release.set()
+        thread.join(10)
+        writer.join(70)
+
+
+def test_a_take_over_waits_for_a_fenced_write_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old holder passed its fence, then paused before committing: the new holder's take
+    waits for that commit (the lease row is held for share), so the old write can never land
+    after the take-over."""
+    from connector.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION_SECONDS", 60)
+    url = fresh_store_url("postgresql")
+    old, new = open_store(url, CLOCK), open_store(url, CLOCK)
+    assert old.take_lease("t", 0.2)[0] == 1
+    time.sleep(0.5)  # the lease expires (host time)
+    thread, release = _paused_inside(old, lambda tx: old._fence(tx, "t"))
+    taker, taken = _in_thread(lambda: new.take_lease("t", 30))
+    try:
+        assert not taken.wait(1.5), "the take-over did not wait for the fenced write"
+    finally:
+        release.set()
+        thread.join(10)
+    assert taken.wait(10)
+    taker.join(10)
+    holder = new.lease_holder("t")
+    assert holder is not None and holder.generation == 2
 
 
 def test_a_batch_naming_one_key_twice_applies_in_order_as_on_sqlite() -> None:
@@ -160,7 +226,9 @@ def test_a_batch_naming_one_key_twice_applies_in_order_as_on_sqlite() -> None:
     other = ["t", "i2", "2", None, "NOK", "2026-01-02", "7.00", "open", '{"navn": "Ærlig"}', "x"]
     with store.transaction() as tx:
         tx.executemany(UPSERT_INVOICES, [row, other, later])
-    rows = store.execute("SELECT provider_id, customer_id, outstanding, data FROM invoices ORDER BY 1")
+    rows = store.execute(
+        "SELECT provider_id, customer_id, outstanding, data FROM invoices ORDER BY 1"
+    )
     assert [tuple(r) for r in rows] == [
         ("i1", "c1", "5.00", "{}"),
         ("i2", None, "7.00", '{"navn": "Ærlig"}'),

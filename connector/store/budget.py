@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from connector.clock import host_time
 from connector.store.leases import holder_is_dead
+from connector.store.locking import KeyLocks
 from connector.store.workers import STALE_BEATS
 
 # A start never ended after this long is a crashed process's (a request's deadline is 60 s);
@@ -21,7 +22,7 @@ from connector.store.workers import STALE_BEATS
 STALE_SECONDS = 120.0
 
 
-class BudgetMixin:
+class BudgetMixin(KeyLocks):
     if TYPE_CHECKING:
         _holder: str
 
@@ -40,6 +41,7 @@ class BudgetMixin:
         host included)."""
         now = host_time()
         with self.transaction(immediate=True) as tx:
+            self._lock(tx, f"budget:{key}")
             tx.execute(
                 "DELETE FROM rate_budget WHERE key=? AND (ended_at < ? OR started_at < ?)",
                 (key, now - period, now - STALE_SECONDS),

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from connector.store.locking import KeyLocks
+
 ROLES = ("viewer", "approver", "admin")
 SCALE = 10_000  # sums of money in SQL are exact integers of 1/10 000 of the currency unit
 _UNITS = f"CAST(ROUND(CAST(outstanding AS REAL) * {SCALE}) AS INTEGER)"
@@ -46,7 +48,7 @@ def _customer_filter(tenant: str, search: str) -> tuple[str, list[Any]]:
     return where, params
 
 
-class ConsoleMixin:
+class ConsoleMixin(KeyLocks):
     if TYPE_CHECKING:
 
         def transaction(
@@ -64,6 +66,7 @@ class ConsoleMixin:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         now = self._stamp()
         with self.transaction(immediate=True) as tx:
+            self._lock(tx, f"user:{name}")
             cur = tx.execute(
                 "UPDATE console_users SET role=?, password_hash=?, language=?, updated_at=? "
                 "WHERE name=?",

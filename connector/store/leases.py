@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connector.clock import host_time
+from connector.store.locking import KeyLocks
 
 
 class LeaseLost(Exception):
@@ -72,7 +73,7 @@ def _holder_of(tenant: str, row: sqlite3.Row) -> LeaseHolder:
     )
 
 
-class LeasesMixin:
+class LeasesMixin(KeyLocks):
     if TYPE_CHECKING:
         _holder: str
         _held_generations: dict[str, int]
@@ -95,7 +96,10 @@ class LeasesMixin:
         now = host_time()
         host, pid = socket.gethostname(), os.getpid()
         with self.transaction(immediate=True) as tx:
-            row = tx.execute("SELECT * FROM leases WHERE tenant=?", (tenant,)).fetchone()
+            self._lock(tx, f"lease:{tenant}")  # the row may not exist yet: nothing to lock
+            row = tx.execute(
+                f"SELECT * FROM leases WHERE tenant=?{self.FOR_UPDATE}", (tenant,)
+            ).fetchone()
             previous = _holder_of(tenant, row) if row is not None else None
             if (
                 previous is not None
@@ -149,8 +153,11 @@ class LeasesMixin:
     def _fence(self, conn: sqlite3.Connection, tenant: str) -> None:
         """Refuse a write about ``tenant`` (raise :class:`LeaseLost`) unless this store still
         holds the lease generation it took, or, holding none, no other live process holds it.
-        Call it inside the write transaction (``BEGIN IMMEDIATE``) before writing."""
-        row = conn.execute("SELECT * FROM leases WHERE tenant=?", (tenant,)).fetchone()
+        Call it inside the write transaction before writing: on PostgreSQL the lease row stays
+        locked for share until the write commits, so no take-over lands in between."""
+        row = conn.execute(
+            f"SELECT * FROM leases WHERE tenant=?{self.FOR_SHARE}", (tenant,)
+        ).fetchone()
         generation = self._generations().get(tenant)
         if generation is not None:
             if row is None or row["generation"] != generation or row["holder"] != self._holder:

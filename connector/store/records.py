@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.models import ActionState, Note, NoteKind, ReminderAction
 from connector.scrub import safe_message
+from connector.store.locking import KeyLocks
 
 
 class FindingLike(Protocol):
@@ -66,7 +67,9 @@ class ActionCounts:
         """Failed or stuck actions: someone has to look (exit code, /healthz)."""
         return bool(self.failed or self.stuck)
 
-    def oldest_age(self, now: datetime, states: Iterable[str] = ("failed", "stuck", "pending")) -> timedelta | None:
+    def oldest_age(
+        self, now: datetime, states: Iterable[str] = ("failed", "stuck", "pending")
+    ) -> timedelta | None:
         found = [self.oldest[s] for s in states if s in self.oldest]
         return now - min(found) if found else None
 
@@ -91,7 +94,7 @@ def _subject(f: FindingLike) -> str:
     return f.customer_id if f.customer_id else f"-:{f.message}"
 
 
-class RecordsMixin:
+class RecordsMixin(KeyLocks):
     if TYPE_CHECKING:
 
         def transaction(
@@ -119,6 +122,7 @@ class RecordsMixin:
         now = self._stamp()
         current = {(_subject(f), f.code, f.field): f for f in findings}
         with self.transaction(immediate=True) as tx:  # reads, then writes: take the lock first
+            self._lock(tx, f"findings:{tenant}")
             open_keys = {
                 (r["subject"], r["code"], r["field"])
                 for r in tx.execute(
@@ -337,7 +341,8 @@ class RecordsMixin:
                 params += wanted
             moved = [r["key"] for r in tx.execute(sql + " ORDER BY key", params)]
             tx.executemany(
-                "UPDATE actions SET state='pending', attempts=1, updated_at=?, message=? WHERE key=?",
+                "UPDATE actions SET state='pending', attempts=1, updated_at=?, message=? "
+                "WHERE key=? AND state='failed'",
                 [(self._stamp(), REARMED, key) for key in moved],
             )
         return moved

@@ -199,7 +199,8 @@ class SqliteStore(
                 for statement in filter(None, (s.strip() for s in sql.split(";"))):
                     tx.execute(statement)
                 tx.execute(
-                    "INSERT INTO schema_version VALUES (?, ?, ?)", (version, description, self._stamp())
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    (version, description, self._stamp()),
                 )
                 current = version
         return int(current)
@@ -454,6 +455,7 @@ class SqliteStore(
         while True:
             now = host_time()
             with self.transaction(immediate=True) as tx:
+                self._lock(tx, f"lock:{name}")
                 row = tx.execute(
                     "SELECT holder, expires_at FROM locks WHERE name=?", (name,)
                 ).fetchone()
