@@ -188,19 +188,33 @@ class WorkersMixin:
                     )
         known.update(missing)
 
+    def _in_names(self, names: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
+        """``names`` as ``l.tenant`` filters: ``(sql, params)`` per query. PostgreSQL takes
+        them as one array parameter; SQLite as ``IN (...)`` lists of ``_CHUNK`` names."""
+        if self.dialect == "postgresql":
+            return [("l.tenant = ANY(?)", (names,))]
+        return [(f"l.tenant IN ({_marks(chunk)})", tuple(chunk)) for chunk in _chunks(names)]
+
     def _any_claimable(self, names: list[str], now: float, host: str) -> bool:
+        """A cheap look before the write transaction: is one of ``names`` due and free (its
+        lease expired), or due and held by a dead process on this host?"""
         conn = self._conn()
-        for chunk in _chunks(names):
-            rows = conn.execute(
-                "SELECT l.holder, l.expires_at FROM leases l "
-                "JOIN tenant_schedule s ON s.tenant = l.tenant "
-                f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
-                "AND (l.expires_at < ? OR l.host = ?)",
-                (*chunk, now, now, host),
+        for where, params in self._in_names(names):
+            free = conn.execute(
+                "SELECT 1 FROM leases l JOIN tenant_schedule s ON s.tenant = l.tenant "
+                f"WHERE {where} AND s.next_due <= ? AND l.expires_at < ? LIMIT 1",
+                (*params, now, now),
+            ).fetchone()
+            if free is not None:
+                return True
+            held_here = conn.execute(
+                "SELECT l.holder FROM leases l JOIN tenant_schedule s ON s.tenant = l.tenant "
+                f"WHERE {where} AND s.next_due <= ? AND l.expires_at >= ? AND l.host = ? "
+                "AND l.holder <> ?",
+                (*params, now, now, host, self._holder),
             ).fetchall()
-            for row in rows:
-                if float(row[1]) < now or (row[0] != self._holder and holder_is_dead(row[0])):
-                    return True
+            if any(holder_is_dead(row[0]) for row in held_here):
+                return True
         return False
 
     def claim_due_tenants(self, names: list[str], limit: int, ttl: float) -> list[tuple[str, int]]:
@@ -225,26 +239,26 @@ class WorkersMixin:
         lock = " FOR UPDATE OF l SKIP LOCKED" if self.dialect == "postgresql" else ""
         picked: list[tuple[str, int]] = []
         with self.transaction(immediate=True) as tx:
-            for chunk in _chunks(names):
+            for where, params in self._in_names(names):
                 if len(picked) >= limit:
                     break
                 rows = tx.execute(
                     "SELECT l.tenant, l.generation FROM leases l "
                     "JOIN tenant_schedule s ON s.tenant = l.tenant "
-                    f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
+                    f"WHERE {where} AND s.next_due <= ? "
                     f"AND l.expires_at < ? ORDER BY s.next_due, l.tenant LIMIT ?{lock}",
-                    (*chunk, now, now, limit - len(picked)),
+                    (*params, now, now, limit - len(picked)),
                 ).fetchall()
                 picked.extend((row[0], int(row[1])) for row in rows)
             if len(picked) < limit:  # leases of dead processes on this host: free at once
-                for chunk in _chunks(names):
+                for where, params in self._in_names(names):
                     rows = tx.execute(
                         "SELECT l.tenant, l.holder, l.generation FROM leases l "
                         "JOIN tenant_schedule s ON s.tenant = l.tenant "
-                        f"WHERE l.tenant IN ({_marks(chunk)}) AND s.next_due <= ? "
+                        f"WHERE {where} AND s.next_due <= ? "
                         "AND l.expires_at >= ? AND l.host = ? AND l.holder <> ? "
                         "ORDER BY s.next_due, l.tenant",
-                        (*chunk, now, now, host, self._holder),
+                        (*params, now, now, host, self._holder),
                     ).fetchall()
                     for row in rows:
                         if len(picked) < limit and holder_is_dead(row[1]):
