@@ -136,33 +136,22 @@ def run_tenant(
     up to ``lease_wait`` seconds for another holder): a tenant another process holds is a
     ``held`` result naming the holder, and a lease lost mid-cycle fails the run in one line.
     ``lease``: one the caller holds already (a daemon worker's claim), used and left to it."""
-    if lease is not None:
-        return _leased_cycle(
-            tenant,
-            store,
-            clock=clock,
-            credentials=credentials,
-            progress=progress,
-            postcodes=postcodes,
-            dry_run=dry_run,
-            channel=channel,
-            stop=stop,
-            full=full,
-            planned=planned,
-            quiet_lost=True,
-        )
-    try:
-        lease = TenantLease(store, tenant.name, ttl=lease_seconds, wait=lease_wait)
-        lease.__enter__()
-    except LeaseBusy as exc:
-        return CycleResult(
-            sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(str(exc))),
-            held=True,
-        )
-    except Exception as exc:  # noqa: BLE001 - the store is failing: one line, never a raise
-        return CycleResult(
-            sync=SyncResult(tenant=tenant.name, ok=False, error=internal_error(tenant.name, exc))
-        )
+    given = lease is not None
+    if lease is None:
+        try:
+            lease = TenantLease(store, tenant.name, ttl=lease_seconds, wait=lease_wait)
+            lease.__enter__()
+        except LeaseBusy as exc:
+            return CycleResult(
+                sync=SyncResult(tenant=tenant.name, ok=False, error=safe_message(str(exc))),
+                held=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - the store is failing: one line, never a raise
+            return CycleResult(
+                sync=SyncResult(
+                    tenant=tenant.name, ok=False, error=internal_error(tenant.name, exc)
+                )
+            )
     try:
         return _leased_cycle(
             tenant,
@@ -176,12 +165,14 @@ def run_tenant(
             stop=stop,
             full=full,
             planned=planned,
+            quiet_lost=given,
         )
     finally:
-        try:
-            lease.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001 - an unreleased lease expires by itself
-            logging.getLogger("kravsync.lease").warning("%s: lease not released", tenant.name)
+        if not given:
+            try:
+                lease.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - an unreleased lease expires by itself
+                logging.getLogger("kravsync.lease").warning("%s: lease not released", tenant.name)
 
 
 def _leased_cycle(

@@ -16,6 +16,7 @@ import pytest
 
 from connector.cli import main
 from connector.clock import GUARD_ENV, START_ENV, Clock
+from connector.models import ActionStage, ReminderAction
 from providers.fiken.sandbox import FikenSandbox
 
 os.environ[GUARD_ENV] = "1"
@@ -23,6 +24,21 @@ pytest_plugins = ("backends",)  # both store back-ends: the `backend`, `store_ur
 
 TODAY = date(2026, 11, 23)
 TOKEN = "e2e-token"
+
+
+def reminder_action(tenant: str = "fjord") -> ReminderAction:
+    """A first reminder on invoice 1 of ``tenant``: what the lease and worker tests journal."""
+    return ReminderAction(
+        tenant=tenant,
+        invoice_id="1",
+        invoice_number="1",
+        customer_id="c1",
+        stage=ActionStage.REMINDER,
+        sequence=1,
+        planned_on=TODAY,
+        currency="NOK",
+        outstanding="100.00",
+    )
 
 
 def clock_env(day: date = TODAY) -> dict[str, str]:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, TOKEN, clock_env
+from conftest import TODAY, TOKEN, clock_env, reminder_action
 
 from connector.clock import Clock, host_time
 from connector.lease import LeaseBusy, TenantLease
-from connector.models import ActionStage, ActionState, ReminderAction
+from connector.models import ActionState
 from connector.store import LeaseLost, SqliteStore
 from providers.fiken.sandbox import FikenSandbox
 
@@ -225,20 +225,6 @@ def test_a_holder_whose_lease_was_taken_over_writes_nothing_to_the_journal(
     assert "Traceback" not in err
 
 
-def _action(tenant: str = "fjord") -> ReminderAction:
-    return ReminderAction(
-        tenant=tenant,
-        invoice_id="1",
-        invoice_number="1",
-        customer_id="c1",
-        stage=ActionStage.REMINDER,
-        sequence=1,
-        planned_on=TODAY,
-        currency="NOK",
-        outstanding="100.00",
-    )
-
-
 def test_the_fence_refuses_a_stale_generation_and_a_writer_without_the_lease(
     tmp_path: Path,
 ) -> None:
@@ -253,12 +239,12 @@ def test_the_fence_refuses_a_stale_generation_and_a_writer_without_the_lease(
         with pytest.raises(LeaseBusy):
             TenantLease(SqliteStore(path, clock), "fjord", ttl=60).__enter__()
         with pytest.raises(LeaseLost, match="lease lost"):
-            old.journal_begin(_action())
+            old.journal_begin(reminder_action())
         with pytest.raises(LeaseLost, match="held by another kravsync process"):
-            SqliteStore(path, clock).journal_begin(_action())
-        assert new.journal_begin(_action())
+            SqliteStore(path, clock).journal_begin(reminder_action())
+        assert new.journal_begin(reminder_action())
         with pytest.raises(LeaseLost):
-            old.journal_finish(_action().idempotency_key, ActionState.DONE)
+            old.journal_finish(reminder_action().idempotency_key, ActionState.DONE)
     assert [e.state for e in new.journal("fjord")] == [ActionState.PENDING]
 
 

@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 import requests
 from backends import MakeStore
-from conftest import TODAY, TOKEN, clock_env
+from conftest import TODAY, TOKEN, clock_env, reminder_action
+from test_policy_support import invoice
 
 from connector.cli import main
 from connector.clock import Clock, host_time
 from connector.config import load_config
-from connector.models import ActionStage, ReminderAction
+from connector.models import InvoiceStatus
 from connector.store import LeaseLost, Store, open_configured_store
 from connector.store.workers import GC_BEATS, GC_MIN_SECONDS
 from providers.fiken.sandbox import FikenSandbox
@@ -65,20 +66,6 @@ def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait(30)
     return proc.pid
-
-
-def _action(tenant: str) -> ReminderAction:
-    return ReminderAction(
-        tenant=tenant,
-        invoice_id="1",
-        invoice_number="1",
-        customer_id="c1",
-        stage=ActionStage.REMINDER,
-        sequence=1,
-        planned_on=TODAY,
-        currency="NOK",
-        outstanding="100.00",
-    )
 
 
 # -- claim_due_tenants -----------------------------------------------------------------------------
@@ -157,16 +144,46 @@ def test_a_claimed_lease_fences_writes_and_a_stale_holder_releases_nothing(
     old, new = make_store(CLOCK), make_store(CLOCK)
     old.ensure_tenant("a", "fiken", "NO")
     assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
-    assert old.journal_begin(_action("a"))  # the claim's generation is what writes check
+    assert old.journal_begin(reminder_action("a"))  # the claim's generation is what writes check
     time.sleep(0.1)  # the old holder stopped renewing: its lease expired
     assert new.claim_due_tenants(["a"], 1, ttl=60) == [("a", 2)]
     with pytest.raises(LeaseLost, match="lease lost"):
-        old.journal_begin(_action("a").model_copy(update={"invoice_id": "2"}))
+        old.journal_begin(reminder_action("a").model_copy(update={"invoice_id": "2"}))
     due = next_due(new, "a")
     assert not old.release_claimed("a", 3600.0)  # taken over: its release changes nothing
     assert next_due(new, "a") == due
     holder = new.lease_holder("a")
     assert holder is not None and holder.generation == 2 and holder.expires_at > host_time()
+
+
+def test_a_holder_that_lost_its_lease_writes_no_pulled_records_cursors_or_findings(
+    tmp_path: Path, make_store: MakeStore,
+) -> None:
+    """What a paused worker pulled before its lease expired must not overwrite what the new
+    holder pulled since: a stale invoice (unpaid, say) would plan a reminder on old facts."""
+    old, new = make_store(CLOCK), make_store(CLOCK)
+    old.ensure_tenant("a", "fiken", "NO")
+    assert old.claim_due_tenants(["a"], 1, ttl=0.05) == [("a", 1)]
+    time.sleep(0.1)
+    assert new.claim_due_tenants(["a"], 1, ttl=60) == [("a", 2)]
+    paid = invoice(TODAY, outstanding="0.00", status=InvoiceStatus.PAID)
+    new.upsert_invoices("a", [paid])
+    new.set_cursor("a", "invoices", "new")
+    stale = invoice(TODAY, outstanding="1000.00")
+    for write in (
+        lambda: old.upsert_invoices("a", [stale]),
+        lambda: old.upsert_customers("a", []),
+        lambda: old.set_cursor("a", "invoices", "old"),
+        lambda: old.replace_findings("a", []),
+        lambda: old.note_malformed("a", "invoice", [("9", "bad")]),
+        lambda: old.clear_malformed("a", "invoice", None),
+        lambda: old.queue_details("a", "invoice", ["9"]),
+    ):
+        with pytest.raises(LeaseLost):
+            write()
+    stored = new.invoice("a", paid.provider_id)
+    assert stored is not None and stored.outstanding == paid.outstanding
+    assert new.get_cursor("a", "invoices") == "new"
 
 
 def test_claimers_in_parallel_never_take_one_tenant_twice(tmp_path: Path, make_store: MakeStore) -> None:

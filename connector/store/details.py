@@ -25,10 +25,13 @@ class DetailsMixin:
 
         def _stamp(self) -> str: ...
 
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
+
     def queue_details(self, tenant: str, kind: str, ids: Iterable[str]) -> None:
         """Add records to the backlog (a record already waiting keeps its place and attempts)."""
         now = self._stamp()
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.executemany(
                 "INSERT INTO detail_backlog (tenant, kind, provider_id, queued_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(tenant, kind, provider_id) DO NOTHING",
@@ -37,6 +40,7 @@ class DetailsMixin:
 
     def clear_details(self, tenant: str, kind: str, ids: Iterable[str]) -> None:
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.executemany(
                 "DELETE FROM detail_backlog WHERE tenant=? AND kind=? AND provider_id=?",
                 [(tenant, kind, i) for i in ids],
@@ -44,6 +48,7 @@ class DetailsMixin:
 
     def detail_failed(self, tenant: str, kind: str, provider_id: str, message: str) -> None:
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.execute(
                 "UPDATE detail_backlog SET attempts=attempts+1, last_error=? "
                 "WHERE tenant=? AND kind=? AND provider_id=?",

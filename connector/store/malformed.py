@@ -45,6 +45,8 @@ class MalformedMixin:
 
         def _stamp(self) -> str: ...
 
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
+
     def note_malformed(self, tenant: str, kind: str, records: Iterable[tuple[str, str]]) -> None:
         """Remember ``(record_id, message)`` records of ``kind`` as skipped."""
         now = self._stamp()
@@ -55,6 +57,7 @@ class MalformedMixin:
         if not rows:
             return
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.executemany(
                 "INSERT INTO malformed_records VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(tenant, kind, record_id) DO UPDATE SET "
@@ -65,6 +68,7 @@ class MalformedMixin:
     def clear_malformed(self, tenant: str, kind: str, record_ids: Iterable[str] | None) -> None:
         """Forget skipped records of ``kind`` that mapped after all (``None``: all of them)."""
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             if record_ids is None:
                 tx.execute(
                     "DELETE FROM malformed_records WHERE tenant=? AND kind=?", (tenant, kind)

@@ -122,6 +122,7 @@ class RecordsMixin(KeyLocks):
         now = self._stamp()
         current = {(_subject(f), f.code, f.field): f for f in findings}
         with self.transaction(immediate=True) as tx:  # reads, then writes: take the lock first
+            self._fence(tx, tenant)
             self._lock(tx, f"findings:{tenant}")
             open_keys = {
                 (r["subject"], r["code"], r["field"])

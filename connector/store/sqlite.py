@@ -227,6 +227,7 @@ class SqliteStore(
 
     def set_cursor(self, tenant: str, stream: str, value: str) -> None:
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.execute(
                 "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(tenant, stream) "
                 "DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
@@ -253,6 +254,7 @@ class SqliteStore(
             for c in customers
         ]
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.executemany(
                 "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(tenant, provider_id) DO UPDATE SET number=excluded.number, "
@@ -266,6 +268,7 @@ class SqliteStore(
         now = self._stamp()
         rows = [invoice_row(tenant, i, now) for i in invoices]
         with self.transaction() as tx:
+            self._fence(tx, tenant)
             tx.executemany(UPSERT_INVOICES, rows)
         return len(rows)
 
