@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from connector.clock import Clock, ClockSettingError, host_time
+from connector.clock import Clock, ClockSettingError
 from connector.config import (
     Config,
     ConfigError,
@@ -477,17 +477,17 @@ def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     statuses = collect(store, names, clock.today())
     notices = {t.name: tenant_notices(t, store, clock.today()) for t in _tenants(config, args.tenant)}
     actions = {t.name: action_counts(store, t, clock) for t in _tenants(config, args.tenant)}
-    workers = store.workers()  # the daemons sharing the tenants (host time)
+    workers = store.workers()  # the daemons sharing the tenants (the store's shared time)
     if args.format == "json":
         document = status_json(statuses, actions, clock.now())
         for entry in document["tenants"]:
             entry["rates"] = notices.get(entry["tenant"], [])
-        document["workers"] = workers_json(workers, host_time())
+        document["workers"] = workers_json(workers, store.shared_time())
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(status_table(statuses, actions, clock.now()))
         if workers:
-            print("\n" + workers_table(workers, host_time()))
+            print("\n" + workers_table(workers, store.shared_time()))
         unclaimed = [(name, line) for name, lines in notices.items() for line in lines]
         if unclaimed:
             print("\nfigures missing (not claimed):")

@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
-from connector.clock import Clock, host_time
+from connector.clock import Clock
 from connector.config import Config, TenantConfig
 from connector.cycle import CycleResult
 from connector.lease import TenantLease
@@ -343,7 +343,7 @@ class Daemon:
 
     def _workers_json(self) -> list[dict[str, Any]] | dict[str, str]:
         try:
-            now = host_time()
+            now = self.store.shared_time()
             return [w.as_json(now) for w in self.store.workers()]
         except Exception as exc:  # noqa: BLE001 - shown, never raised
             return {"error": safe_message(f"{type(exc).__name__}: {exc}")}

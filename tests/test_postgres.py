@@ -233,3 +233,22 @@ def test_a_batch_naming_one_key_twice_applies_in_order_as_on_sqlite() -> None:
         ("i1", "c1", "5.00", "{}"),
         ("i2", None, "7.00", '{"navn": "Ærlig"}'),
     ]
+
+
+def test_lease_times_come_from_the_database_server_not_a_skewed_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A host whose clock runs an hour ahead still writes lease expiries on the server's
+    clock: it cannot take other hosts' leases an hour early."""
+    from connector.store import postgres, shared_time
+
+    real = time.time
+    for module in (postgres, shared_time):  # this host's clock, as the store reads it
+        monkeypatch.setattr(module, "host_time", lambda: real() + 3600)
+    store = open_store(fresh_store_url("postgresql"), CLOCK)
+    assert store.take_lease("t", 60)[0] == 1
+    server = store.execute("SELECT extract(epoch FROM clock_timestamp())")[0][0]
+    holder = store.lease_holder("t")
+    assert holder is not None
+    assert abs(holder.expires_at - (float(server) + 60)) < 5
+    assert abs(store.shared_time() - float(server)) < 5

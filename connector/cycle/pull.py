@@ -22,7 +22,7 @@ from connector.privacy import minimise
 from connector.render.progress import Progress, list_phase
 from connector.scrub import safe_message
 from connector.secrets import credential_fix
-from connector.store import Store
+from connector.store import LeaseLost, Store
 from providers.base import MalformedRecord, Provider, RecordError
 from providers.http import AuthError, ProviderError
 
@@ -190,6 +190,9 @@ def pull(
         result.error = str(exc)
     except Stopped:
         result.error = "stopped before the pull finished (cursor unchanged)"
+    except LeaseLost as exc:  # paused past the lease: another worker has the tenant now
+        result.error = str(exc)
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever happens, this tenant fails alone
         log.debug("%s: pull failed", tenant.name, exc_info=exc)
         result.error = internal_error(tenant.name, exc)

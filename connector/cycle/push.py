@@ -43,7 +43,7 @@ from connector.cycle.approval import ApprovalGate
 from connector.models import ActionState, Invoice, ReminderAction
 from connector.policy import Decision, group_actions
 from connector.render.notices import Creditor, render_letter
-from connector.store import Store
+from connector.store import LeaseLost, Store
 from connector.store.records import REARMED
 from connector.store.steps import StoreSteps
 from providers.base import Letter, MessageChannel, Provider, PushResult
@@ -288,6 +288,8 @@ class Pusher:
         except ProviderError as exc:
             self._leave_pending(keys, exc)
             return
+        except LeaseLost:  # a step found the lease gone: nothing more is sent or written
+            raise
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the tenant's other letters
             log.exception("%s: push of %s crashed; left pending", self.tenant.name, ", ".join(keys))
             self._leave_pending(keys, exc)

@@ -12,9 +12,9 @@ import sqlite3
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from connector.clock import host_time
 from connector.store.leases import holder_is_dead
 from connector.store.locking import KeyLocks
+from connector.store.shared_time import SharedTime
 from connector.store.workers import STALE_BEATS
 
 # A start never ended after this long is a crashed process's (a request's deadline is 60 s);
@@ -22,7 +22,7 @@ from connector.store.workers import STALE_BEATS
 STALE_SECONDS = 120.0
 
 
-class BudgetMixin(KeyLocks):
+class BudgetMixin(KeyLocks, SharedTime):
     if TYPE_CHECKING:
         _holder: str
 
@@ -39,7 +39,7 @@ class BudgetMixin(KeyLocks):
         saw it somewhere in between, so any ``max_calls + 1`` requests reach the server at least
         ``period`` apart however late each one was sent or handled (a process paused on a busy
         host included)."""
-        now = host_time()
+        now = self.shared_time()
         with self.transaction(immediate=True) as tx:
             self._lock(tx, f"budget:{key}")
             tx.execute(
@@ -89,4 +89,4 @@ class BudgetMixin(KeyLocks):
     def budget_give_back(self, place: int) -> None:
         """The request that took ``place`` is over (its start still counts in the window)."""
         with self.transaction(immediate=True) as tx:
-            tx.execute("UPDATE rate_budget SET ended_at=? WHERE id=?", (host_time(), place))
+            tx.execute("UPDATE rate_budget SET ended_at=? WHERE id=?", (self.shared_time(), place))

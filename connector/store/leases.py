@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from connector.clock import host_time
 from connector.store.locking import KeyLocks
+from connector.store.shared_time import SharedTime
 
 
 class LeaseLost(Exception):
@@ -73,7 +73,7 @@ def _holder_of(tenant: str, row: sqlite3.Row) -> LeaseHolder:
     )
 
 
-class LeasesMixin(KeyLocks):
+class LeasesMixin(KeyLocks, SharedTime):
     if TYPE_CHECKING:
         _holder: str
         _held_generations: dict[str, int]
@@ -93,7 +93,7 @@ class LeasesMixin(KeyLocks):
     def take_lease(self, tenant: str, ttl: float) -> tuple[int | None, LeaseHolder | None]:
         """Take ``tenant``'s lease: ``(generation, None)``, or ``(None, holder)`` when another
         live process holds it. Taking it closes the runs a dead holder left ``running``."""
-        now = host_time()
+        now = self.shared_time()
         host, pid = socket.gethostname(), os.getpid()
         with self.transaction(immediate=True) as tx:
             self._lock(tx, f"lease:{tenant}")  # the row may not exist yet: nothing to lock
@@ -131,7 +131,7 @@ class LeasesMixin(KeyLocks):
         with self.transaction(immediate=True) as tx:
             cur = tx.execute(
                 "UPDATE leases SET expires_at=? WHERE tenant=? AND holder=? AND generation=?",
-                (host_time() + ttl, tenant, self._holder, generation),
+                (self.shared_time() + ttl, tenant, self._holder, generation),
             )
             return cur.rowcount == 1
 
@@ -170,7 +170,7 @@ class LeasesMixin(KeyLocks):
         if row is None or row["holder"] == self._holder:
             return
         current = _holder_of(tenant, row)
-        if current.expires_at >= host_time() and not holder_is_dead(current.holder):
+        if current.expires_at >= self.shared_time() and not holder_is_dead(current.holder):
             raise LeaseLost(
                 f"tenant {tenant}: held by another kravsync process ({current.describe()}): "
                 "nothing written"

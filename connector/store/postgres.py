@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,11 +35,12 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
-from connector.clock import Clock
+from connector.clock import Clock, host_time
 from connector.store.migrations import MIGRATIONS, POSTGRES_MIGRATIONS
 from connector.store.sqlite import SqliteStore
 
 MIGRATE_LOCK = 0x6B72_6177  # the advisory lock `migrate` runs under
+OFFSET_SECONDS = 60.0  # how long a measured offset to the server's clock is used
 
 
 class NumericLoader(Loader):
@@ -253,6 +255,7 @@ class PostgresStore(SqliteStore):
             name="kravsync",
         )
         weakref.finalize(self, self.pool.close)
+        self._offset, self._offset_until = 0.0, 0.0  # shared_time(): server clock - host clock
         super().__init__(":memory:", clock)
         self.path = _without_password(url)
 
@@ -273,6 +276,20 @@ class PostgresStore(SqliteStore):
         raw = conn.raw
         with raw.transaction():
             yield cast(sqlite3.Connection, conn)
+
+    def shared_time(self) -> float:
+        """The database server's clock (see :mod:`connector.store.shared_time`)."""
+        if time.monotonic() >= self._offset_until:
+            self._measure_offset()
+        return host_time() + self._offset
+
+    def _measure_offset(self) -> None:
+        raw = cast(PgConnection, self._conn()).raw
+        before = host_time()
+        row = raw.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
+        after = host_time()
+        self._offset = float(row[0]) - (before + after) / 2 if row else 0.0
+        self._offset_until = time.monotonic() + OFFSET_SECONDS
 
     FOR_UPDATE = " FOR UPDATE"
     FOR_SHARE = " FOR SHARE"

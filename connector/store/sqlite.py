@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from connector.clock import Clock, host_time
+from connector.clock import Clock
 from connector.files import prepare_store_file
 from connector.models import Customer, Invoice, InvoiceStatus
 from connector.privacy import masked
@@ -456,7 +456,7 @@ class SqliteStore(
         deadline = time.monotonic() + timeout
         delay = 0.005
         while True:
-            now = host_time()
+            now = self.shared_time()
             with self.transaction(immediate=True) as tx:
                 self._lock(tx, f"lock:{name}")
                 row = tx.execute(

@@ -25,8 +25,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connector.clock import host_time
 from connector.store.leases import LeaseLost, holder_is_dead
+from connector.store.shared_time import SharedTime
 
 STALE_BEATS = 3  # a worker silent for this many heartbeat intervals is shown stale
 GC_BEATS = 20  # ... and deleted after this many (by another worker's heartbeat),
@@ -77,7 +77,7 @@ def _marks(names: list[str]) -> str:
     return ", ".join("?" for _ in names)
 
 
-class WorkersMixin:
+class WorkersMixin(SharedTime):
     if TYPE_CHECKING:
         _holder: str
         _held_generations: dict[str, int]
@@ -105,7 +105,7 @@ class WorkersMixin:
         """Beat: now, and the tenants held (the row is made again if another worker took this
         one for dead and deleted it); deletes workers silent for ``GC_BEATS`` intervals.
         Returns how many were deleted."""
-        now = host_time()
+        now = self.shared_time()
         with self.transaction(immediate=True) as tx:
             tx.execute(
                 "INSERT INTO workers (id, host, pid, started_at, heartbeat_at, heartbeat_seconds, "
@@ -137,7 +137,7 @@ class WorkersMixin:
 
     def workers(self) -> list[WorkerRecord]:
         """Every worker the table knows, live and stale, by host and pid."""
-        now = host_time()
+        now = self.shared_time()
         rows = self._conn().execute("SELECT * FROM workers ORDER BY host, pid, id").fetchall()
         return [
             WorkerRecord(
@@ -230,7 +230,7 @@ class WorkersMixin:
         if limit <= 0 or not names:
             return []
         self._ensure_lease_rows(names)
-        now = host_time()
+        now = self.shared_time()
         host, pid = socket.gethostname(), os.getpid()
         if not self._any_claimable(names, now, host):
             return []  # the usual tick: a read, no write lock taken
@@ -299,7 +299,7 @@ class WorkersMixin:
         if generation is None:
             return
         row = conn.execute("SELECT expires_at FROM leases WHERE tenant=?", (tenant,)).fetchone()
-        if row is not None and float(row[0]) < host_time():
+        if row is not None and float(row[0]) < self.shared_time():
             raise LeaseLost(
                 f"tenant {tenant}: lease expired (generation {generation}; this process was "
                 "paused past it): nothing sent"
@@ -320,6 +320,6 @@ class WorkersMixin:
                 return False
             tx.execute(
                 "UPDATE tenant_schedule SET next_due=? WHERE tenant=?",
-                (host_time() + next_due_in, tenant),
+                (self.shared_time() + next_due_in, tenant),
             )
             return True
