@@ -6,6 +6,11 @@ book (benchmarks/plan.py's generator) in a SQLite store; no network.
 Requests go through Starlette's TestClient, in process, so the time is the server's: routing,
 store reads, building the page and rendering the template. Prints per page the first (cold)
 time and the median of the repeats. ``--keep PATH``: build the store once and reuse it.
+
+Then **after a change of the store** (a note on one invoice, as a person adds one; a cycle does
+the same to the plan): the review queue and the tenant overview once more, served from the plan
+before the change while the new one is worked out in the background (``console/refresh.py``),
+then how long that background work took, then both pages again with the new plan.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,7 +34,7 @@ from connector.clock import NORDIC, Clock  # noqa: E402
 from connector.config import load_config  # noqa: E402
 from connector.console.app import Console, build_app  # noqa: E402
 from connector.console.auth import hash_password  # noqa: E402
-from connector.models import ActionStage, ActionState, ReminderAction  # noqa: E402
+from connector.models import ActionStage, ActionState, Note, NoteKind, ReminderAction  # noqa: E402
 from connector.store import open_store  # noqa: E402
 from connector.validation.findings import Finding  # noqa: E402
 
@@ -115,7 +120,8 @@ def main() -> None:
         fill(store, args.invoices)
         print(f"built the store in {time.perf_counter() - t0:.1f} s", flush=True)
     store.put_user("bench", "admin", hash_password("bench password"))
-    client = TestClient(build_app(Console(config, store, clock)))
+    console = Console(config, store, clock)
+    client = TestClient(build_app(console))
     client.post("/login", data={"name": "bench", "password": "bench password"})
     customers = store.customer_count("bench")
     open_invoices = len(store.open_invoice_ids("bench"))
@@ -137,6 +143,36 @@ def main() -> None:
             f"   {size / 1024:6.0f} KiB"
         )
     print(f"slowest page (median): {worst * 1000:.0f} ms (target 300 ms)")
+    changed(client, console, store, clock)
+
+
+def changed(client: TestClient, console: Console, store, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    invoice = next(iter(sorted(store.open_invoice_ids("bench"))))
+    store.add_note(
+        Note(
+            tenant="bench",
+            invoice_id=invoice,
+            kind=NoteKind.PROMISE,
+            text="betaler fredag",
+            author="bench",
+            created_at=clock.now(),
+            until=TODAY + timedelta(days=7),
+        )
+    )
+    print("after a change of the store (a promise on one invoice):")
+    began = time.perf_counter()
+    for path in ("/queue", "/t/bench"):
+        t0 = time.perf_counter()
+        response = client.get(path)
+        stale = "The store has changed" in response.text
+        print(f"  {path:<32} {(time.perf_counter() - t0) * 1000:7.0f} ms   stale plan shown: {stale}")
+    assert console.review.wait_idle(600)
+    print(f"  the new plan and trends worked out in the background: {time.perf_counter() - began:.1f} s")
+    for path in ("/queue", "/t/bench"):
+        t0 = time.perf_counter()
+        response = client.get(path)
+        stale = "The store has changed" in response.text
+        print(f"  {path:<32} {(time.perf_counter() - t0) * 1000:7.0f} ms   stale plan shown: {stale}")
 
 
 if __name__ == "__main__":

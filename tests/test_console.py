@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -184,7 +185,12 @@ def test_an_approval_is_void_when_the_facts_change(
     assert list(store.journal("fjord", states=(ActionState.DONE,))) == []
     again = [m for m in letters(tenant, store, clock.today()) if m.id == letter.id]
     assert again and again[0].state == "void"
-    assert "approval void" in client.get("/queue").text
+    stale = client.get("/queue").text  # the plan before the sync, while the new one is worked out
+    assert "The store has changed since these figures were worked out" in stale
+    assert '<meta http-equiv="refresh"' in stale
+    assert client.app.state.console.review.wait_idle()  # type: ignore[attr-defined]
+    fresh = client.get("/queue").text
+    assert "approval void" in fresh and "The store has changed" not in fresh
 
 
 def test_user_add_reads_the_password_from_stdin(
@@ -344,3 +350,27 @@ def test_a_tenant_overview_shows_collection_rate_and_dso(
     assert "Collection rate by month of issue" in page and "DSO, last 90 days" in page
     assert re.search(r"\d+\.\d %", page)  # a collected share
     assert "Collection rate" not in client.get("/").text  # only on one tenant's overview
+
+
+def test_a_letter_held_while_the_plan_is_stale_is_gone_at_once(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    """The hold's note changes the store, so the queue is served from the plan before it while
+    the new one is worked out; the held letter is not shown on it even so."""
+    _, client, store = setup
+    csrf = login(client, "alf")
+    first_view = client.get("/queue").text
+    console = client.app.state.console  # type: ignore[attr-defined]
+    tenant = console.config.tenants[0]
+    held, kept = letters(tenant, store, clock.today())[:2]
+    assert f'value="{held.id}"' in first_view and "The store has changed" not in first_view
+    gate, work_out = threading.Event(), console.review.plans.compute
+    console.review.plans.compute = lambda *a: (gate.wait(30), work_out(*a))[1]  # a slow plan
+    client.post("/queue/decide", data={"csrf": csrf, "decision": "hold", "letter": held.id})
+    stale = client.get("/queue").text
+    assert "The store has changed since these figures were worked out" in stale
+    assert f'value="{held.id}"' not in stale and f'value="{kept.id}"' in stale
+    gate.set()
+    assert console.review.wait_idle()
+    fresh = client.get("/queue").text
+    assert f'value="{held.id}"' not in fresh and "The store has changed" not in fresh

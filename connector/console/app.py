@@ -10,7 +10,7 @@ import math
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -64,7 +64,7 @@ class Console:
         self.send_now = send_now
         self.sessions = Sessions()
         self.limiter = LoginLimiter()
-        self.review = review.ReviewCache()
+        self.review = review.ReviewCache(clock)
         self.env = environment()
 
     def warm(self) -> None:
@@ -232,9 +232,19 @@ async def overview(console: Console, request: Request) -> Response:
     chosen = console.tenant(request)
     views = [pages.overview(t, console.store, today, now) for t in console.selected(request)]
     total = pages.combined(views) if chosen is None and len(views) > 1 else None
-    trends = console.review.collection(chosen, console.store, today) if chosen else None
+    served = (
+        await run_in_threadpool(console.review.collection, chosen, console.store, today)
+        if chosen
+        else None
+    )
     return console.render(
-        request, "overview.html", views=views, total=total, chosen=chosen, trends=trends
+        request,
+        "overview.html",
+        views=views,
+        total=total,
+        chosen=chosen,
+        trends=served.value if served else None,
+        stale_since=served.stale_since if served else None,
     )
 
 
@@ -244,8 +254,12 @@ async def queue(console: Console, request: Request) -> Response:
     number = _page_number(request)
     size = pages.PAGE_SIZE
     groups = []
+    stale: list[datetime] = []
     for t in console.selected(request):
-        every = await run_in_threadpool(console.review.letters, t, console.store, today)
+        served = await run_in_threadpool(console.review.served_letters, t, console.store, today)
+        every = served.value
+        if served.stale_since is not None:
+            stale.append(served.stale_since)
         shown = review.named(console.store, t.name, every[(number - 1) * size : number * size])
         counts = {s: 0 for s in review.STATES}
         for m in every:
@@ -259,6 +273,7 @@ async def queue(console: Console, request: Request) -> Response:
         chosen=console.tenant(request),
         page=number,
         size=size,
+        stale_since=min(stale) if stale else None,
     )
 
 

@@ -3,14 +3,14 @@ person decided about it, and the decisions themselves (approve, skip, hold)."""
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.console.refresh import Refreshing, Served
 from connector.cycle.approval import fingerprint
 from connector.cycle.plan import plan_tenant
 from connector.models import Note, NoteKind, ReminderAction
@@ -170,40 +170,49 @@ def named(store: Store, tenant: str, chosen: list[Letter]) -> list[Letter]:
     return out
 
 
-@dataclass
-class _Cached:
-    generation: tuple[object, ...]
-    today: date
-    planned: list[Letter]
+def _held_since(letter: Letter, since: datetime) -> bool:
+    return all(
+        ln.decision is not None and ln.decision.decision == "held" and ln.decision.decided_at >= since
+        for ln in letter.lines
+    )
 
 
-@dataclass
+def _planned(tenant: TenantConfig, store: Store, today: date) -> list[Letter]:
+    return planned_letters(tenant, plan_tenant(tenant, store, today))
+
+
+def _collection(tenant: TenantConfig, store: Store, today: date) -> Any:
+    from connector.console.pages import collection
+
+    return collection(tenant, store, today)
+
+
 class ReviewCache:
-    """The plan as letters per tenant, computed again only when the store changed under it
-    (a cycle, a note, a push): planning 100 000 invoices takes seconds, a page must not."""
+    """The plan as letters, and the collection trends, per tenant: worked out again only when
+    the store changed under them, and then in the background (see ``refresh.py``)."""
 
-    _by_tenant: dict[str, _Cached] = field(default_factory=dict)
-    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
-    _trends: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    def __init__(self, clock: Clock) -> None:
+        self.plans: Refreshing[list[Letter]] = Refreshing(_planned, clock)
+        self.trends: Refreshing[Any] = Refreshing(_collection, clock)
 
     def letters(self, tenant: TenantConfig, store: Store, today: date) -> list[Letter]:
-        with self._locks[tenant.name]:
-            generation = store.plan_generation(tenant.name)
-            cached = self._by_tenant.get(tenant.name)
-            if cached is None or cached.generation != generation or cached.today != today:
-                planned = planned_letters(tenant, plan_tenant(tenant, store, today))
-                cached = _Cached(generation, today, planned)
-                self._by_tenant[tenant.name] = cached
-        return with_decisions(cached.planned, store.latest_decisions(tenant.name))
+        return self.served_letters(tenant, store, today).value
 
-    def collection(self, tenant: TenantConfig, store: Store, today: date) -> Any:
-        """``pages.collection`` for the tenant, kept until the store changes under it."""
-        from connector.console.pages import collection
+    def served_letters(self, tenant: TenantConfig, store: Store, today: date) -> Served[list[Letter]]:
+        """The letters with the latest decisions on them (decisions are never stale)."""
+        served = self.plans.get(tenant, store, today)
+        letters = with_decisions(served.value, store.latest_decisions(tenant.name))
+        if served.stale_since is not None:  # letters held since: the new plan drops them
+            since = served.stale_since - timedelta(seconds=1)  # decisions are stamped to the second
+            letters = [m for m in letters if not _held_since(m, since)]
+        return Served(letters, served.stale_since)
 
-        key = (tenant.name, today, store.plan_generation(tenant.name))
-        if self._trends.get(tenant.name, (None, None))[0] != key:
-            self._trends[tenant.name] = (key, collection(tenant, store, today))
-        return self._trends[tenant.name][1]
+    def collection(self, tenant: TenantConfig, store: Store, today: date) -> Served[Any]:
+        """``pages.collection`` for the tenant."""
+        return self.trends.get(tenant, store, today)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        return self.plans.wait_idle(timeout) and self.trends.wait_idle(timeout)
 
 
 def decide(

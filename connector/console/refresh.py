@@ -1,0 +1,104 @@
+"""Per-tenant values worked out from the store (the review queue's plan, the collection trends),
+kept until the store changes under them.
+
+Working out the plan of 100 000 invoices takes seconds; a page must not. After a change (a
+cycle, a note, a push), the last value is served at once, marked stale with the time it was
+worked out, while one background thread per tenant works out the new one; the page says so and
+reloads itself. Only the very first value of a tenant (or of a new day, whose dates differ) is
+worked out while the request waits, and ``Console.warm`` does that when the console starts.
+
+Serving a stale plan is safe: a person's decision records the fingerprint of the letter they
+saw, and an approval whose facts changed is void at the push (``connector/cycle/approval.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from connector.clock import Clock
+from connector.config import TenantConfig
+from connector.store import Store
+
+T = TypeVar("T")
+log = logging.getLogger("kravsync.console")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[T]):
+    generation: tuple[object, ...]
+    today: date
+    value: T
+    made_at: datetime
+
+
+@dataclass(frozen=True)
+class Served(Generic[T]):
+    """A value, and when it was worked out if the store has changed since (else None)."""
+
+    value: T
+    stale_since: datetime | None = None
+
+
+@dataclass
+class Refreshing(Generic[T]):
+    compute: Callable[[TenantConfig, Store, date], T]
+    clock: Clock
+    _entries: dict[str, _Entry[T]] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
+    _running: set[str] = field(default_factory=set)
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def get(self, tenant: TenantConfig, store: Store, today: date) -> Served[T]:
+        generation = store.plan_generation(tenant.name)
+        entry = self._entries.get(tenant.name)
+        if entry is not None and entry.today == today:
+            if entry.generation == generation:
+                return Served(entry.value)
+            self._refresh_in_background(tenant, store, today)
+            return Served(entry.value, stale_since=entry.made_at)
+        with self._locks[tenant.name]:
+            entry = self._entries.get(tenant.name)
+            if entry is None or entry.today != today or entry.generation != generation:
+                entry = self._work_out(tenant, store, today)
+        return Served(entry.value)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """True once no background refresh runs (for tests and the benchmark)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._running, timeout)
+
+    def _work_out(self, tenant: TenantConfig, store: Store, today: date) -> _Entry[T]:
+        # the generation is read before the work: a change during it is seen next time
+        generation = store.plan_generation(tenant.name)
+        made_at = self.clock.now()
+        entry = _Entry(generation, today, self.compute(tenant, store, today), made_at)
+        self._entries[tenant.name] = entry
+        return entry
+
+    def _refresh_in_background(self, tenant: TenantConfig, store: Store, today: date) -> None:
+        with self._idle:
+            if tenant.name in self._running:
+                return
+            self._running.add(tenant.name)
+
+        def run() -> None:
+            try:
+                with self._locks[tenant.name]:
+                    self._work_out(tenant, store, today)
+            except Exception:  # noqa: BLE001 - the stale value stays; the next look tries again
+                log.exception("%s: could not work out the console's figures", tenant.name)
+            finally:
+                with self._idle:
+                    self._running.discard(tenant.name)
+                    self._idle.notify_all()
+
+        threading.Thread(target=run, name=f"console-refresh-{tenant.name}", daemon=True).start()
+
+
+__all__ = ["Refreshing", "Served"]
