@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -342,13 +343,20 @@ def test_a_failed_action_is_retried_from_the_actions_page(
 
 
 def test_a_tenant_overview_shows_collection_rate_and_dso(
-    setup: tuple[Path, TestClient, Store],
+    setup: tuple[Path, TestClient, Store], clock: Clock
 ) -> None:
-    _, client, _ = setup
+    _, client, store = setup
     login(client, "vera")
     page = client.get("/t/fjord").text
     assert "Collection rate by month of issue" in page and "DSO, last 90 days" in page
     assert re.search(r"\d+\.\d %", page)  # a collected share
+    (snapshot,) = [  # the setup's sync wrote it
+        r for r in store.month_end_receivables("fjord", clock.today()) if r["currency"] == "NOK"
+    ]
+    dso = Decimal(snapshot["open_units"]) / Decimal(snapshot["invoiced_90d_units"]) * 90
+    month = clock.today().isoformat()[:7]
+    row = f"<tr><td>{month}</td><td class=\"num\">{dso.quantize(Decimal(1))} days (NOK)</td>"
+    assert "DSO by month" in page and row in page
     assert "Collection rate" not in client.get("/").text  # only on one tenant's overview
 
 

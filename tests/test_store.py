@@ -196,3 +196,30 @@ def test_a_postgres_password_from_the_environment_is_used_and_never_shown(
     monkeypatch.delenv("KS_STORE_PW")
     with pytest.raises(StoreError, match="store.password: env:KS_STORE_PW gives no password"):
         open_store("postgres://kravsync@127.0.0.1:9/db", CLOCK, "env:KS_STORE_PW")
+
+
+def test_receivable_snapshots_give_dso_at_each_months_end(store: Store) -> None:
+    """Each cycle's snapshot: what is open, what was invoiced in the 90 days before; a month's
+    last snapshot is its month-end figure, a later one the same day replaces it."""
+    issued = [
+        invoice("a", "600.00").model_copy(update={"issue_date": date(2026, 1, 10), "gross": Decimal("900.00")}),
+        invoice("b", "0.00", InvoiceStatus.PAID).model_copy(update={"issue_date": date(2026, 1, 20), "gross": Decimal("300.00")}),
+        invoice("c", "50.00", currency="SEK").model_copy(update={"issue_date": date(2025, 6, 1)}),
+    ]
+    store.upsert_invoices("t", issued)
+    assert store.snapshot_receivables("t", date(2026, 1, 25)) == 2
+    store.upsert_invoices("t", [issued[0].model_copy(update={"outstanding": Decimal("300.00")})])
+    store.snapshot_receivables("t", date(2026, 1, 31))
+    store.snapshot_receivables("t", date(2026, 2, 3))
+    store.upsert_invoices("t", [issued[0].model_copy(update={"outstanding": Decimal("0.00")})])
+    store.snapshot_receivables("t", date(2026, 2, 3))  # the day's last cycle wins
+    rows = [
+        (r["month"], r["currency"], r["day"], r["open_units"], r["invoiced_90d_units"])
+        for r in store.month_end_receivables("t", date(2025, 12, 1))
+    ]
+    assert rows == [
+        ("2026-01", "NOK", "2026-01-31", 300_0000, 1200_0000),
+        ("2026-01", "SEK", "2026-01-31", 50_0000, 0),  # issued long before: nothing in 90 days
+        ("2026-02", "NOK", "2026-02-03", 0, 1200_0000),
+        ("2026-02", "SEK", "2026-02-03", 50_0000, 0),
+    ]

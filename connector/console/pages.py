@@ -104,12 +104,35 @@ class MonthRow:
         return (self.invoiced - self.still_open) / self.invoiced * 100
 
 
+@dataclass(frozen=True)
+class MonthDso:
+    """DSO at a month's end: open receivables ÷ what was invoiced in the 90 days before × 90,
+    from the month's last snapshot (``day``; the current month: the latest)."""
+
+    month: str
+    currency: str
+    day: str
+    days: Decimal | None
+
+
+def dso_by_month(tenant: TenantConfig, store: Store, today: date) -> list[MonthDso]:
+    """DSO per month (the last 12) from the snapshots each cycle writes."""
+    since = date(today.year - 1, today.month, 1)
+    out = []
+    for r in store.month_end_receivables(tenant.name, since):
+        invoiced, open_ = int(r["invoiced_90d_units"]), int(r["open_units"])
+        days = (Decimal(open_) / Decimal(invoiced) * 90).quantize(Decimal(1)) if invoiced else None
+        out.append(MonthDso(r["month"], r["currency"], r["day"], days))
+    return out
+
+
 def collection(
     tenant: TenantConfig, store: Store, today: date
-) -> tuple[list[MonthRow], dict[str, Decimal]]:
-    """Collection rate per month of issue (the last 12 months) and DSO per currency over the
-    last 90 days (open receivables ÷ amount invoiced in those days × 90). From the invoices in
-    the store: there are no payment dates, so neither is a month-end history."""
+) -> tuple[list[MonthRow], dict[str, Decimal], list[MonthDso]]:
+    """Collection rate per month of issue (the last 12 months), DSO per currency over the
+    last 90 days (open receivables ÷ amount invoiced in those days × 90), and DSO at each
+    month's end from the stored snapshots (invoices carry no payment dates, so that history
+    starts with kravsync's first cycle)."""
     since = date(today.year - 1, today.month, 1)
     rows = [
         MonthRow(r["month"], r["currency"], money(r["gross"]), money(r["open"]), r["n"])
@@ -123,7 +146,7 @@ def collection(
     for currency, open_ in receivables(tenant, store, today).items():
         if invoiced.get(currency):
             dso[currency] = (open_["outstanding"] / invoiced[currency] * 90).quantize(Decimal(1))
-    return rows, dso
+    return rows, dso, dso_by_month(tenant, store, today)
 
 
 @dataclass

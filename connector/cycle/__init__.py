@@ -90,6 +90,7 @@ def run_cycle(
     result = CycleResult(sync=synced)
     if not synced.ok:
         return result  # nothing new to check or plan on; the stored state stays as it was
+    store.snapshot_receivables(tenant.name, today)  # the console's DSO per month
     details = CycleDetails.start(tenant, provider, store, today, progress=progress, stop=stop)
     if details is not None and not details.first_tier(result):
         return result  # the urgent reads failed: no plan on incomplete facts

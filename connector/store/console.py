@@ -59,6 +59,8 @@ class ConsoleMixin(KeyLocks):
 
         def _stamp(self) -> str: ...
 
+        def _fence(self, conn: sqlite3.Connection, tenant: str) -> None: ...
+
     # -- users ----------------------------------------------------------------------------------
     def put_user(self, name: str, role: str, password_hash: str, language: str = "en") -> bool:
         """Add or update a console user; True when added."""
@@ -207,6 +209,58 @@ class ConsoleMixin(KeyLocks):
                 "AND json_extract(data, '$.issue_date') >= ? GROUP BY month, currency "
                 "ORDER BY month, currency",
                 (tenant, since.isoformat()),
+            )
+        )
+
+    def snapshot_receivables(self, tenant: str, day: date) -> int:
+        """Record what is open on ``day`` and what was invoiced in the 90 days before it, per
+        currency (the day's last cycle wins): the history DSO per month is read from, since
+        invoices carry no payment date to work it out afterwards. Returns the rows written."""
+        issued = {
+            r["currency"]: int(r["gross"] or 0)
+            for r in self._conn().execute(
+                "SELECT currency, SUM(CAST(ROUND(CAST(json_extract(data, '$.gross') AS REAL) * "
+                f"{SCALE}) AS INTEGER)) AS gross FROM invoices WHERE tenant=? "
+                "AND status IN ('open', 'paid') AND json_extract(data, '$.issue_date') > ? "
+                "AND json_extract(data, '$.issue_date') <= ? GROUP BY currency",
+                (tenant, (day - timedelta(days=90)).isoformat(), day.isoformat()),
+            )
+        }
+        open_ = {
+            r["currency"]: int(r["amount"] or 0)
+            for r in self._conn().execute(
+                f"SELECT currency, SUM({_UNITS}) AS amount FROM invoices WHERE tenant=? "
+                "AND status='open' AND CAST(outstanding AS REAL) > 0 GROUP BY currency",
+                (tenant,),
+            )
+        }
+        rows = [
+            (tenant, day.isoformat(), cur, open_.get(cur, 0), issued.get(cur, 0))
+            for cur in sorted(set(issued) | set(open_))
+        ]
+        with self.transaction() as tx:
+            self._fence(tx, tenant)
+            tx.executemany(
+                "INSERT INTO receivable_snapshots VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(tenant, day, currency) DO UPDATE SET "
+                "open_units=excluded.open_units, invoiced_90d_units=excluded.invoiced_90d_units",
+                rows,
+            )
+        return len(rows)
+
+    def month_end_receivables(self, tenant: str, since: date) -> list[sqlite3.Row]:
+        """Per month (YYYY-MM) and currency since ``since``: the month's last snapshot (day,
+        open and invoiced-in-90-days units)."""
+        return list(
+            self._conn().execute(
+                "SELECT substr(s.day, 1, 7) AS month, s.currency, s.day, s.open_units, "
+                "s.invoiced_90d_units FROM receivable_snapshots s JOIN ("
+                "SELECT substr(day, 1, 7) AS month, currency, MAX(day) AS day "
+                "FROM receivable_snapshots WHERE tenant=? AND day >= ? "
+                "GROUP BY substr(day, 1, 7), currency) m "
+                "ON s.day = m.day AND s.currency = m.currency WHERE s.tenant=? "
+                "ORDER BY s.day, s.currency",
+                (tenant, since.isoformat(), tenant),
             )
         )
 

@@ -336,6 +336,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX IF NOT EXISTS tenant_schedule_due ON tenant_schedule (next_due, tenant)
         """,
     ),
+    (
+        14,
+        "receivable snapshots: per tenant, day and currency, what was open and what had been "
+        "invoiced in the 90 days before (1/10 000 of the unit), written by each cycle; DSO per "
+        "month is read from them",
+        """
+        CREATE TABLE IF NOT EXISTS receivable_snapshots (
+            tenant TEXT NOT NULL,
+            day TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            open_units INTEGER NOT NULL,
+            invoiced_90d_units INTEGER NOT NULL,
+            PRIMARY KEY (tenant, day, currency)
+        )
+        """,
+    ),
 ]
 
 # Where a migration's SQL is SQLite's own (JSON functions over rows an old store held), the
