@@ -382,3 +382,15 @@ def test_a_letter_held_while_the_plan_is_stale_is_gone_at_once(
     assert console.review.wait_idle()
     fresh = client.get("/queue").text
     assert f'value="{held.id}"' not in fresh and "The store has changed" not in fresh
+
+
+def test_data_quality_links_each_customer_finding_to_its_record_in_fiken(
+    setup: tuple[Path, TestClient, Store],
+) -> None:
+    config, client, store = setup
+    login(client, "vera")
+    page = client.get("/quality").text
+    company = client.app.state.console.config.tenants[0].company  # type: ignore[attr-defined]
+    linked = set(re.findall(rf'href="https://fiken.no/foretak/{company}/kontakter/kontakt/([^"]+)"', page))
+    with_customer = {f["customer_id"] for f in store.finding_rows("fjord") if f["customer_id"]}
+    assert linked and linked == with_customer

@@ -19,6 +19,7 @@ from connector.console.svg import aging_chart
 from connector.render.report import BUCKETS
 from connector.render.views import STAGE_NAMES
 from connector.validation.identifiers import mask_person_numbers
+from providers.weblinks import customer_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = Path(__file__).parent / "locale"
@@ -79,6 +80,7 @@ def environment() -> Environment:
     env.globals["aging_chart"] = aging_chart
     env.globals["BUCKETS"] = BUCKETS
     env.globals["stage_name"] = stage_name
+    env.globals["customer_url"] = customer_url
     env.globals.update(i18n("en"))
     env.globals["LANGUAGES"] = LANGUAGES
     return env
