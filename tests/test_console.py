@@ -188,7 +188,7 @@ def test_an_approval_is_void_when_the_facts_change(
     assert again and again[0].state == "void"
     stale = client.get("/queue").text  # the plan before the sync, while the new one is worked out
     assert "The store has changed since these figures were worked out" in stale
-    assert '<meta http-equiv="refresh"' in stale
+    assert '<a href="/queue">Show the new figures</a>' in stale
     assert client.app.state.console.review.wait_idle()  # type: ignore[attr-defined]
     fresh = client.get("/queue").text
     assert "approval void" in fresh and "The store has changed" not in fresh
