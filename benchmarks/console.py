@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -122,7 +123,12 @@ def main() -> None:
     store.put_user("bench", "admin", hash_password("bench password"))
     console = Console(config, store, clock)
     client = TestClient(build_app(console))
-    client.post("/login", data={"name": "bench", "password": "bench password"})
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token, "no CSRF token on the login form"
+    answer = client.post(
+        "/login", data={"name": "bench", "password": "bench password", "csrf": token.group(1)}
+    )
+    assert "Log out" in answer.text, "the benchmark could not log in"
     customers = store.customer_count("bench")
     open_invoices = len(store.open_invoice_ids("bench"))
     print(f"{customers} customers, {open_invoices} open invoices; median of {args.repeat}")
@@ -135,6 +141,7 @@ def main() -> None:
             response = client.get(path)
             times.append(time.perf_counter() - t0)
             assert response.status_code == 200, (path, response.status_code)
+            assert "Log out" in response.text, f"{path}: not logged in (the login page was served)"
             size = len(response.content)
         median = statistics.median(times[1:])
         worst = max(worst, median)

@@ -134,6 +134,13 @@ def small_sqlalchemy(url: str, n: int) -> float:
     if url.startswith("postgresql"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = sa.create_engine(url)
+    if url.startswith("sqlite"):  # the store's own connection settings (WAL is kept in the file)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+
     leases = sa.Table("leases", sa.MetaData(), autoload_with=engine)
     read = sa.select(leases).where(leases.c.tenant == sa.bindparam("t"))
     renew = (

@@ -68,12 +68,16 @@ class Console:
         self.env = environment()
 
     def warm(self) -> None:
-        """Work out each tenant's review queue in the background, so the first look is quick."""
+        """Work out each tenant's figures (overview sums, review queue, trends) in the
+        background, so the first look is quick."""
 
         def run() -> None:
             for tenant in self.config.tenants:
                 try:
-                    self.review.letters(tenant, self.store, self.clock.today())
+                    today = self.clock.today()
+                    self.review.receivables(tenant, self.store, today)
+                    self.review.letters(tenant, self.store, today)
+                    self.review.collection(tenant, self.store, today)
                 except Exception:  # noqa: BLE001 - the page will say it; a warm-up must not die loud
                     log.exception("%s: could not work out the review queue", tenant.name)
 
@@ -230,13 +234,20 @@ def _local(path: str) -> str:
 async def overview(console: Console, request: Request) -> Response:
     today, now = console.clock.today(), console.clock.now()
     chosen = console.tenant(request)
-    views = [pages.overview(t, console.store, today, now) for t in console.selected(request)]
+    views, stale = [], []
+    for t in console.selected(request):
+        sums = await run_in_threadpool(console.review.receivables, t, console.store, today)
+        views.append(pages.overview(t, console.store, today, now, sums.value))
+        if sums.stale_since is not None:
+            stale.append(sums.stale_since)
     total = pages.combined(views) if chosen is None and len(views) > 1 else None
     served = (
         await run_in_threadpool(console.review.collection, chosen, console.store, today)
         if chosen
         else None
     )
+    if served is not None and served.stale_since is not None:
+        stale.append(served.stale_since)
     return console.render(
         request,
         "overview.html",
@@ -244,7 +255,7 @@ async def overview(console: Console, request: Request) -> Response:
         total=total,
         chosen=chosen,
         trends=served.value if served else None,
-        stale_since=served.stale_since if served else None,
+        stale_since=min(stale) if stale else None,
     )
 
 

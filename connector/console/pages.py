@@ -53,8 +53,16 @@ def receivables(tenant: TenantConfig, store: Store, today: date) -> dict[str, di
     return dict(sorted(out.items()))
 
 
-def overview(tenant: TenantConfig, store: Store, today: date, now: datetime) -> dict[str, Any]:
-    receivables_ = receivables(tenant, store, today)
+def overview(
+    tenant: TenantConfig,
+    store: Store,
+    today: date,
+    now: datetime,
+    receivables_: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A tenant's overview; ``receivables_``: already worked out (the console's cache)."""
+    if receivables_ is None:
+        receivables_ = receivables(tenant, store, today)
     counts = store.action_counts(tenant.name, now, tenant.stuck_after)
     return {
         "tenant": tenant,

@@ -3,8 +3,8 @@ kept until the store changes under them.
 
 Working out the plan of 100 000 invoices takes seconds; a page must not. After a change (a
 cycle, a note, a push), the last value is served at once, marked stale with the time it was
-worked out, while one background thread per tenant works out the new one; the page says so and
-reloads itself. Only the very first value of a tenant (or of a new day, whose dates differ) is
+worked out, while one background thread works out the new one (one thread for every tenant and
+kind, so pages compete with one piece of background work at a time); the page says so. Only the very first value of a tenant (or of a new day, whose dates differ) is
 worked out while the request waits, and ``Console.warm`` does that when the console starts.
 
 Serving a stale plan is safe: a person's decision records the fingerprint of the letter they
@@ -14,6 +14,7 @@ saw, and an approval whose facts changed is void at the push (``connector/cycle/
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,6 +28,29 @@ from connector.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger("kravsync.console")
+
+
+class Background:
+    """One daemon thread running the jobs given to it, in turn (a stopping console does not
+    wait for them)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="console-refresh", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._jobs.get()()
 
 
 @dataclass(frozen=True)
@@ -49,6 +73,7 @@ class Served(Generic[T]):
 class Refreshing(Generic[T]):
     compute: Callable[[TenantConfig, Store, date], T]
     clock: Clock
+    background: Background = field(default_factory=lambda: Background())
     _entries: dict[str, _Entry[T]] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
     _running: set[str] = field(default_factory=set)
@@ -98,7 +123,7 @@ class Refreshing(Generic[T]):
                     self._running.discard(tenant.name)
                     self._idle.notify_all()
 
-        threading.Thread(target=run, name=f"console-refresh-{tenant.name}", daemon=True).start()
+        self.background.submit(run)
 
 
-__all__ = ["Refreshing", "Served"]
+__all__ = ["Background", "Refreshing", "Served"]
