@@ -30,12 +30,18 @@ def approve_config(tmp_path: Path, sandbox: FikenSandbox, monkeypatch: object) -
     )
 
 
-def console_for(config_path: Path, clock: Clock) -> tuple[Console, Store]:
+def console_for(config_path: Path, clock: Clock, *, warm: bool = True) -> tuple[Console, Store]:
+    """A console as `kravsync console` starts it: with ``warm``, its figures worked out (the
+    server starts that at once) before the first page is asked for."""
     config = load_config(config_path)
     store = open_store(config.store_url(), clock)
     for name, role in USERS.items():
         store.put_user(name, role, hash_password(PASSWORD))
-    return make_console(config, store, clock, secure=False), store
+    console = make_console(config, store, clock, secure=False)
+    if warm:
+        console.warm()
+        assert console.review.wait_idle()
+    return console, store
 
 
 def csrf_of(html: str) -> str:

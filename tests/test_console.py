@@ -394,3 +394,26 @@ def test_data_quality_links_each_customer_finding_to_its_record_in_fiken(
     linked = set(re.findall(rf'href="https://fiken.no/foretak/{company}/kontakter/kontakt/([^"]+)"', page))
     with_customer = {f["customer_id"] for f in store.finding_rows("fjord") if f["customer_id"]}
     assert linked and linked == with_customer
+
+
+def test_a_first_look_before_the_plan_is_ready_says_so_instead_of_waiting(
+    tmp_path: Path, sandbox: FikenSandbox, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console just started (its warm-up still running): the queue and the trends say they
+    are being worked out, at once; once they are, the next look shows them."""
+    monkeypatch.chdir(tmp_path)
+    config = approve_config(tmp_path, sandbox, monkeypatch)
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    console, store = console_for(config, clock, warm=False)
+    gate, work_out = threading.Event(), console.review.plans.compute
+    console.review.plans.compute = lambda *a: (gate.wait(30), work_out(*a))[1]  # a slow plan
+    client = TestClient(build_app(console))
+    login(client, "vera")
+    first = client.get("/queue").text
+    assert "The review queue is being worked out" in first and 'name="letter"' not in first
+    assert "being worked out" in client.get("/t/fjord").text
+    gate.set()
+    assert console.review.wait_idle()
+    ready = client.get("/queue").text
+    assert "being worked out" not in ready and 'name="letter"' in ready
+    assert "DSO by month" in client.get("/t/fjord").text

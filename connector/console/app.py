@@ -8,9 +8,9 @@ import io
 import logging
 import math
 import secrets
-import threading
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -68,20 +68,12 @@ class Console:
         self.env = environment()
 
     def warm(self) -> None:
-        """Work out each tenant's figures (overview sums, review queue, trends) in the
-        background, so the first look is quick."""
-
-        def run() -> None:
-            for tenant in self.config.tenants:
-                try:
-                    today = self.clock.today()
-                    self.review.receivables(tenant, self.store, today)
-                    self.review.letters(tenant, self.store, today)
-                    self.review.collection(tenant, self.store, today)
-                except Exception:  # noqa: BLE001 - the page will say it; a warm-up must not die loud
-                    log.exception("%s: could not work out the review queue", tenant.name)
-
-        threading.Thread(target=run, name="console-warm", daemon=True).start()
+        """Start working out each tenant's figures (overview sums, review queue, trends) in
+        the background, so the first look finds them ready."""
+        today = self.clock.today()
+        for tenant in self.config.tenants:
+            for figures in (self.review.sums, self.review.plans, self.review.trends):
+                figures.peek(tenant, self.store, today)
 
     # -- helpers --------------------------------------------------------------------------------
     def render(
@@ -255,6 +247,7 @@ async def overview(console: Console, request: Request) -> Response:
         total=total,
         chosen=chosen,
         trends=served.value if served else None,
+        trends_pending=chosen is not None and served is None,
         stale_since=min(stale) if stale else None,
     )
 
@@ -264,10 +257,17 @@ async def queue(console: Console, request: Request) -> Response:
     today = console.clock.today()
     number = _page_number(request)
     size = pages.PAGE_SIZE
-    groups = []
+    groups: list[tuple[Any, ...]] = []
     stale: list[datetime] = []
+    pending: set[str] = set()
     for t in console.selected(request):
-        served = await run_in_threadpool(console.review.served_letters, t, console.store, today)
+        served = await run_in_threadpool(
+            partial(console.review.served_letters, wait=False), t, console.store, today
+        )
+        if served is None:  # the first plan since the console started: being worked out
+            pending.add(t.name)
+            groups.append((t, [], 0, {s: 0 for s in review.STATES}))
+            continue
         every = served.value
         if served.stale_since is not None:
             stale.append(served.stale_since)
@@ -285,6 +285,7 @@ async def queue(console: Console, request: Request) -> Response:
         page=number,
         size=size,
         stale_since=min(stale) if stale else None,
+        pending=pending,
     )
 
 

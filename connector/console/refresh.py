@@ -3,9 +3,12 @@ kept until the store changes under them.
 
 Working out the plan of 100 000 invoices takes seconds; a page must not. After a change (a
 cycle, a note, a push), the last value is served at once, marked stale with the time it was
-worked out, while one background thread works out the new one (one thread for every tenant and
-kind, so pages compete with one piece of background work at a time); the page says so. Only the very first value of a tenant (or of a new day, whose dates differ) is
-worked out while the request waits, and ``Console.warm`` does that when the console starts.
+worked out, while a background thread works out the new one (one thread for every tenant and
+kind, so pages compete with one piece of background work at a time); the page says so. Where
+there is no value yet (the first look since the console started, or a new day, whose dates
+differ), a page that can do without one asks :meth:`Refreshing.peek` and says the figures are
+being worked out; what needs them (a decision on letters) waits in :meth:`Refreshing.get`.
+``Console.warm`` starts every tenant's work when the console starts.
 
 Serving a stale plan is safe: a person's decision records the fingerprint of the letter they
 saw, and an approval whose facts changed is void at the push (``connector/cycle/approval.py``).
@@ -92,6 +95,16 @@ class Refreshing(Generic[T]):
             if entry is None or entry.today != today or entry.generation != generation:
                 entry = self._work_out(tenant, store, today)
         return Served(entry.value)
+
+    def peek(self, tenant: TenantConfig, store: Store, today: date) -> Served[T] | None:
+        """As :meth:`get`, but where there is no value for today yet (the first look since the
+        console started, or a new day) None, with the work started in the background: the
+        page says so instead of waiting."""
+        entry = self._entries.get(tenant.name)
+        if entry is None or entry.today != today:
+            self._refresh_in_background(tenant, store, today)
+            return None
+        return self.get(tenant, store, today)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """True once no background refresh runs (for tests and the benchmark)."""

@@ -172,7 +172,9 @@ def named(store: Store, tenant: str, chosen: list[Letter]) -> list[Letter]:
 
 def _held_since(letter: Letter, since: datetime) -> bool:
     return all(
-        ln.decision is not None and ln.decision.decision == "held" and ln.decision.decided_at >= since
+        ln.decision is not None
+        and ln.decision.decision == "held"
+        and ln.decision.decided_at >= since
         for ln in letter.lines
     )
 
@@ -206,20 +208,29 @@ class ReviewCache:
         self.sums: Refreshing[Any] = Refreshing(_receivables, clock, Background())
 
     def letters(self, tenant: TenantConfig, store: Store, today: date) -> list[Letter]:
-        return self.served_letters(tenant, store, today).value
+        served = self.served_letters(tenant, store, today)
+        assert served is not None  # waited for
+        return served.value
 
-    def served_letters(self, tenant: TenantConfig, store: Store, today: date) -> Served[list[Letter]]:
-        """The letters with the latest decisions on them (decisions are never stale)."""
-        served = self.plans.get(tenant, store, today)
+    def served_letters(
+        self, tenant: TenantConfig, store: Store, today: date, *, wait: bool = True
+    ) -> Served[list[Letter]] | None:
+        """The letters with the latest decisions on them (decisions are never stale); without
+        ``wait``, None while the tenant's first plan is being worked out."""
+        served = (
+            self.plans.get(tenant, store, today) if wait else self.plans.peek(tenant, store, today)
+        )
+        if served is None:
+            return None
         letters = with_decisions(served.value, store.latest_decisions(tenant.name))
         if served.stale_since is not None:  # letters held since: the new plan drops them
             since = served.stale_since - timedelta(seconds=1)  # decisions are stamped to the second
             letters = [m for m in letters if not _held_since(m, since)]
         return Served(letters, served.stale_since)
 
-    def collection(self, tenant: TenantConfig, store: Store, today: date) -> Served[Any]:
-        """``pages.collection`` for the tenant."""
-        return self.trends.get(tenant, store, today)
+    def collection(self, tenant: TenantConfig, store: Store, today: date) -> Served[Any] | None:
+        """``pages.collection`` for the tenant; None while the first is being worked out."""
+        return self.trends.peek(tenant, store, today)
 
     def receivables(self, tenant: TenantConfig, store: Store, today: date) -> Served[Any]:
         """``pages.receivables`` for the tenant (the overview's sums and aging chart)."""
