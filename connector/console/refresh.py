@@ -16,6 +16,7 @@ saw, and an approval whose facts changed is void at the push (``connector/cycle/
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -34,16 +35,19 @@ log = logging.getLogger("kravsync.console")
 
 
 class Background:
-    """One daemon thread running the jobs given to it, in turn (a stopping console does not
-    wait for them)."""
+    """One daemon thread running the jobs given to it, the most urgent first (a stopping
+    console does not wait for them). One thread, because pages run on the same interpreter:
+    each piece of background work running beside a page slows it."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._jobs: queue.PriorityQueue[tuple[int, int, Callable[[], None]]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, job: Callable[[], None]) -> None:
-        self._jobs.put(job)
+    def submit(self, job: Callable[[], None], urgency: int = 0) -> None:
+        """``urgency``: lower runs sooner (then in the order given)."""
+        self._jobs.put((urgency, next(self._order), job))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -53,7 +57,7 @@ class Background:
 
     def _run(self) -> None:
         while True:
-            self._jobs.get()()
+            self._jobs.get()[2]()
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Refreshing(Generic[T]):
     compute: Callable[[TenantConfig, Store, date], T]
     clock: Clock
     background: Background = field(default_factory=lambda: Background())
+    urgency: int = 0  # among the jobs of one Background: lower runs sooner
     _entries: dict[str, _Entry[T]] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
     _running: set[str] = field(default_factory=set)
@@ -136,7 +141,7 @@ class Refreshing(Generic[T]):
                     self._running.discard(tenant.name)
                     self._idle.notify_all()
 
-        self.background.submit(run)
+        self.background.submit(run, self.urgency)
 
 
 __all__ = ["Background", "Refreshing", "Served"]
