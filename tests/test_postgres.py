@@ -242,7 +242,8 @@ def test_lease_times_come_from_the_database_server_not_a_skewed_host(
     clock: it cannot take other hosts' leases an hour early."""
     from connector.store import postgres, shared_time
 
-    real = time.time
+    from connector.clock import host_time as real
+
     for module in (postgres, shared_time):  # this host's clock, as the store reads it
         monkeypatch.setattr(module, "host_time", lambda: real() + 3600)
     store = open_store(fresh_store_url("postgresql"), CLOCK)
