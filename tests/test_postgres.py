@@ -240,9 +240,8 @@ def test_lease_times_come_from_the_database_server_not_a_skewed_host(
 ) -> None:
     """A host whose clock runs an hour ahead still writes lease expiries on the server's
     clock: it cannot take other hosts' leases an hour early."""
-    from connector.store import postgres, shared_time
-
     from connector.clock import host_time as real
+    from connector.store import postgres, shared_time
 
     for module in (postgres, shared_time):  # this host's clock, as the store reads it
         monkeypatch.setattr(module, "host_time", lambda: real() + 3600)
