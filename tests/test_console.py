@@ -417,3 +417,23 @@ def test_a_first_look_before_the_plan_is_ready_says_so_instead_of_waiting(
     ready = client.get("/queue").text
     assert "being worked out" not in ready and 'name="letter"' in ready
     assert "DSO by month" in client.get("/t/fjord").text
+
+
+def test_a_plan_that_cannot_be_worked_out_is_an_error_not_forever_being_worked_out(
+    tmp_path: Path, sandbox: FikenSandbox, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = approve_config(tmp_path, sandbox, monkeypatch)
+    assert main(["--config", str(config), "sync"], clock=clock) == 0
+    console, _ = console_for(config, clock, warm=False)
+
+    def broken(*_: object) -> list[object]:
+        raise RuntimeError("the store went away")
+
+    console.review.plans.compute = broken
+    client = TestClient(build_app(console), raise_server_exceptions=False)
+    login(client, "vera")
+    assert "being worked out" in client.get("/queue").text
+    assert console.review.wait_idle()
+    after = client.get("/queue")
+    assert after.status_code == 500 and "being worked out" not in after.text

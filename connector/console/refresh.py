@@ -85,6 +85,7 @@ class Refreshing(Generic[T]):
     _entries: dict[str, _Entry[T]] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
     _running: set[str] = field(default_factory=set)
+    _failed: set[str] = field(default_factory=set)  # the last background attempt raised
     _idle: threading.Condition = field(default_factory=threading.Condition)
 
     def get(self, tenant: TenantConfig, store: Store, today: date) -> Served[T]:
@@ -106,10 +107,10 @@ class Refreshing(Generic[T]):
         console started, or a new day) None, with the work started in the background: the
         page says so instead of waiting."""
         entry = self._entries.get(tenant.name)
-        if entry is None or entry.today != today:
+        if (entry is None or entry.today != today) and tenant.name not in self._failed:
             self._refresh_in_background(tenant, store, today)
             return None
-        return self.get(tenant, store, today)
+        return self.get(tenant, store, today)  # after a failed attempt: the page shows why
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """True once no background refresh runs (for tests and the benchmark)."""
@@ -134,8 +135,10 @@ class Refreshing(Generic[T]):
             try:
                 with self._locks[tenant.name]:
                     self._work_out(tenant, store, today)
+                self._failed.discard(tenant.name)
             except Exception:  # noqa: BLE001 - the stale value stays; the next look tries again
                 log.exception("%s: could not work out the console's figures", tenant.name)
+                self._failed.add(tenant.name)
             finally:
                 with self._idle:
                     self._running.discard(tenant.name)
