@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -437,3 +438,34 @@ def test_a_plan_that_cannot_be_worked_out_is_an_error_not_forever_being_worked_o
     assert console.review.wait_idle()
     after = client.get("/queue")
     assert after.status_code == 500 and "being worked out" not in after.text
+
+
+def test_an_invoice_page_shows_its_facts_and_takes_a_promise_that_drops_it_from_the_plan(
+    setup: tuple[Path, TestClient, Store], clock: Clock
+) -> None:
+    _, client, store = setup
+    csrf = login(client, "alf")
+    tenant = client.app.state.console.config.tenants[0]  # type: ignore[attr-defined]
+    line = letters(tenant, store, clock.today())[0].lines[0]
+    invoice = store.invoice("fjord", line.action.invoice_id)
+    assert invoice is not None and invoice.customer_id
+    url = f"/t/fjord/invoices/{invoice.provider_id}"
+    assert url in client.get("/queue").text  # the queue links each invoice
+    page = client.get(url).text
+    assert f"Invoice {invoice.number}" in page
+    assert f'href="/t/fjord/customers/{invoice.customer_id}"' in page
+    promised = client.post(
+        f"/t/fjord/customers/{invoice.customer_id}/notes",
+        data={
+            "csrf": csrf,
+            "invoice": invoice.provider_id,
+            "kind": "promise",
+            "until": (clock.today() + timedelta(days=7)).isoformat(),
+            "text": "betaler fredag",
+            "back": url,
+        },
+    )
+    assert promised.url.path == url and "betaler fredag" in promised.text
+    planned = {ln.action.invoice_id for m in letters(tenant, store, clock.today()) for ln in m.lines}
+    assert invoice.provider_id not in planned
+    assert client.get("/t/fjord/invoices/no-such").status_code == 404

@@ -166,6 +166,7 @@ def test_a_promise_from_the_customer_page_drops_the_invoice_from_the_plan(
         ("08-quality", "/quality"),
         ("09-holds", "/holds"),
         ("11-tenant", "/t/fjord"),
+        ("12-invoice", f"/t/fjord/invoices/{target.invoice_id}"),
     ):
         page.goto(served.url + path)
         shot(page, name)

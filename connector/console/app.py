@@ -367,6 +367,19 @@ async def customer(console: Console, request: Request) -> Response:
     )
 
 
+@page()
+async def invoice(console: Console, request: Request) -> Response:
+    tenant = console.tenant(request)
+    if tenant is None:
+        return console.render(request, "error.html", 404, message="No such tenant.")
+    view = pages.invoice_view(
+        tenant, console.store, console.clock.today(), request.path_params["invoice"]
+    )
+    if view is None:
+        return console.render(request, "error.html", 404, message="No such invoice.")
+    return console.render(request, "invoice.html", tenant=tenant, view=view)
+
+
 @page("approver")
 async def add_note(console: Console, request: Request) -> Response:
     tenant = console.tenant(request)
@@ -410,7 +423,8 @@ async def add_note(console: Console, request: Request) -> Response:
             until=until if kind is not NoteKind.CONTACT and kind is not NoteKind.DISPUTE else None,
         )
     )
-    return RedirectResponse(f"/t/{tenant.name}/customers/{customer_id}", status_code=303)
+    back = str(form.get("back", "")) or f"/t/{tenant.name}/customers/{customer_id}"
+    return RedirectResponse(_local(back), status_code=303)
 
 
 @page()
@@ -508,6 +522,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/customers", customers, ["GET"]),
     ("/t/{tenant}/customers/{customer}", customer, ["GET"]),
     ("/t/{tenant}/customers/{customer}/notes", add_note, ["POST"]),
+    ("/t/{tenant}/invoices/{invoice}", invoice, ["GET"]),
     ("/quality", quality, ["GET"]),
     ("/holds", holds, ["GET"]),
     ("/holds.csv", holds_csv, ["GET"]),

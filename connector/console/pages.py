@@ -254,6 +254,46 @@ def customer_view(
     )
 
 
+@dataclass
+class InvoiceView:
+    invoice: Invoice
+    days_overdue: int
+    customer: Customer | None
+    actions: list[sqlite3.Row]  # the letters about this invoice, newest first
+    notes: list[Any]  # on the invoice, and on its customer as a whole
+
+
+def invoice_view(
+    tenant: TenantConfig, store: Store, today: date, invoice_id: str
+) -> InvoiceView | None:
+    invoice = store.invoice(tenant.name, invoice_id)
+    if invoice is None:
+        return None
+    customer = store.customer(tenant.name, invoice.customer_id) if invoice.customer_id else None
+    actions = (
+        [
+            a
+            for a in store.customer_actions(tenant.name, invoice.customer_id)
+            if a["invoice_id"] == invoice_id
+        ]
+        if invoice.customer_id
+        else []
+    )
+    notes = [
+        n
+        for n in store.notes(tenant.name)
+        if n.invoice_id == invoice_id
+        or (n.invoice_id is None and n.customer_id == invoice.customer_id)
+    ]
+    return InvoiceView(
+        invoice=invoice,
+        days_overdue=(today - invoice.due_date).days,
+        customer=customer,
+        actions=actions,
+        notes=sorted(notes, key=lambda n: n.created_at, reverse=True),
+    )
+
+
 def finding_rows(store: Store, tenant: str, customer_id: str) -> list[sqlite3.Row]:
     return [f for f in store.finding_rows(tenant) if f["customer_id"] == customer_id]
 
