@@ -454,6 +454,8 @@ def test_an_invoice_page_shows_its_facts_and_takes_a_promise_that_drops_it_from_
     page = client.get(url).text
     assert f"Invoice {invoice.number}" in page
     assert f'href="/t/fjord/customers/{invoice.customer_id}"' in page
+    assert f'<input type="hidden" name="invoice" value="{invoice.provider_id}">' in page
+    assert f'<input type="hidden" name="back" value="{url}">' in page
     promised = client.post(
         f"/t/fjord/customers/{invoice.customer_id}/notes",
         data={
