@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from backends import MakeStore
 
-from connector.clock import Clock, host_time
+from connector.clock import Clock
 from connector.models import Customer, CustomerKind, Invoice, InvoiceStatus
 from connector.store import LockTimeout, Store, StoreError, open_store
 from connector.store.migrations import MIGRATIONS
@@ -168,7 +168,7 @@ def test_advisory_lock_excludes_other_processes_and_times_out(make_store: MakeSt
 
 
 def test_expired_lock_of_a_dead_holder_is_taken_over(store: Store) -> None:
-    store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (host_time() - 1,))
+    store.execute("INSERT INTO locks VALUES ('y', 'dead-host:1', ?)", (store.shared_time() - 1,))
     with store.advisory_lock("y", timeout=0.5):
         pass
 

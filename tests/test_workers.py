@@ -27,7 +27,7 @@ from conftest import TODAY, TOKEN, clock_env, reminder_action
 from test_policy_support import invoice
 
 from connector.cli import main
-from connector.clock import Clock, host_time
+from connector.clock import Clock
 from connector.config import load_config
 from connector.models import InvoiceStatus
 from connector.store import LeaseLost, Store, open_configured_store
@@ -84,13 +84,13 @@ def test_claim_takes_up_to_the_limit_in_name_order_and_skips_what_is_held(tmp_pa
 def test_a_released_tenant_is_due_again_only_after_its_interval(tmp_path: Path, make_store: MakeStore) -> None:
     store = make_store(CLOCK)
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("a", 1), ("b", 1)]
-    before = host_time()
+    before = store.shared_time()
     assert store.release_claimed("a", 3600.0)
     assert store.release_claimed("b", 0.0)
     assert next_due(store, "a") >= before + 3600
     # a ran a moment ago and is due in an hour; b is due now
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("b", 2)]
-    store.execute("UPDATE tenant_schedule SET next_due=? WHERE tenant='a'", (host_time() - 1,))
+    store.execute("UPDATE tenant_schedule SET next_due=? WHERE tenant='a'", (store.shared_time() - 1,))
     assert store.claim_due_tenants(["a", "b"], 2, ttl=60) == [("a", 2)]
 
 
@@ -98,9 +98,9 @@ def test_the_most_overdue_tenants_are_claimed_first(tmp_path: Path, make_store: 
     store = make_store(CLOCK)
     names = ["a", "b", "c", "d"]
     assert len(store.claim_due_tenants(names, 4, ttl=60)) == 4
-    now = host_time()
+    now = store.shared_time()
     for name, due in (("a", now - 10), ("b", now - 500), ("c", now + 500), ("d", now - 100)):
-        assert store.release_claimed(name, due - host_time())
+        assert store.release_claimed(name, due - store.shared_time())
     assert [n for n, _ in store.claim_due_tenants(names, 2, ttl=60)] == ["b", "d"]
     assert [n for n, _ in store.claim_due_tenants(names, 2, ttl=60)] == ["a"]  # c is not due
 
@@ -108,7 +108,7 @@ def test_the_most_overdue_tenants_are_claimed_first(tmp_path: Path, make_store: 
 def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path, make_store: MakeStore) -> None:
     store = make_store(CLOCK)
     store.ensure_tenant("a", "fiken", "NO")
-    now = host_time()
+    now = store.shared_time()
     store.execute(
         "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, generation) "
         "VALUES ('a', 'elsewhere:4242:cafe', 'elsewhere', 4242, ?, ?, 7)",
@@ -116,7 +116,7 @@ def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path
     )
     run_id = store.begin_run("a")  # the other host's run, in flight
     assert store.claim_due_tenants(["a"], 1, ttl=60) == []
-    store.execute("UPDATE leases SET expires_at=? WHERE tenant='a'", (host_time() - 1,))
+    store.execute("UPDATE leases SET expires_at=? WHERE tenant='a'", (store.shared_time() - 1,))
     assert store.claim_due_tenants(["a"], 1, ttl=60) == [("a", 8)]
     run = store.last_run("a")
     assert run is not None and run.id == run_id and run.outcome == "interrupted"
@@ -124,7 +124,7 @@ def test_a_lease_on_another_host_is_claimed_only_after_it_expires(tmp_path: Path
 
 def test_a_lease_of_a_dead_process_on_this_host_is_claimed_at_once(tmp_path: Path, make_store: MakeStore) -> None:
     store = make_store(CLOCK)
-    pid, host, now = dead_pid(), socket.gethostname(), host_time()
+    pid, host, now = dead_pid(), socket.gethostname(), store.shared_time()
     store.execute(
         "INSERT INTO leases (tenant, holder, host, pid, since, expires_at, generation) "
         "VALUES ('a', ?, ?, ?, ?, ?, 3)",
@@ -153,7 +153,7 @@ def test_a_claimed_lease_fences_writes_and_a_stale_holder_releases_nothing(
     assert not old.release_claimed("a", 3600.0)  # taken over: its release changes nothing
     assert next_due(new, "a") == due
     holder = new.lease_holder("a")
-    assert holder is not None and holder.generation == 2 and holder.expires_at > host_time()
+    assert holder is not None and holder.generation == 2 and holder.expires_at > new.shared_time()
 
 
 def test_a_holder_that_lost_its_lease_writes_no_pulled_records_cursors_or_findings(
@@ -223,14 +223,14 @@ def test_a_worker_registers_beats_shows_stale_and_is_collected(tmp_path: Path, m
     mine = workers[one._holder]
     assert (mine.host, mine.pid, mine.concurrency) == (socket.gethostname(), os.getpid(), 3)
     assert mine.tenants == ("a", "b") and not mine.stale
-    assert mine.heartbeat_age(host_time()) < 5
+    assert mine.heartbeat_age(one.shared_time()) < 5
     # two stops beating: stale after 3 intervals, deleted by another's beat after GC_BEATS
-    two.execute("UPDATE workers SET heartbeat_at=? WHERE id=?", (host_time() - 16, two._holder))
+    two.execute("UPDATE workers SET heartbeat_at=? WHERE id=?", (two.shared_time() - 16, two._holder))
     assert {w.id: w.stale for w in one.workers()} == {one._holder: False, two._holder: True}
     assert one.heartbeat_worker([], 3, 5) == 0  # stale, but kept (shown) for a while
     two.execute(
         "UPDATE workers SET heartbeat_at=? WHERE id=?",
-        (host_time() - max(5 * GC_BEATS, GC_MIN_SECONDS) - 1, two._holder),
+        (two.shared_time() - max(5 * GC_BEATS, GC_MIN_SECONDS) - 1, two._holder),
     )
     assert one.heartbeat_worker([], 3, 5) == 1
     assert [w.id for w in one.workers()] == [one._holder]
@@ -240,7 +240,7 @@ def test_a_worker_registers_beats_shows_stale_and_is_collected(tmp_path: Path, m
 
 def test_a_worker_row_of_a_dead_process_on_this_host_is_stale_at_once(tmp_path: Path, make_store: MakeStore) -> None:
     store = make_store(CLOCK)
-    pid, host, now = dead_pid(), socket.gethostname(), host_time()
+    pid, host, now = dead_pid(), socket.gethostname(), store.shared_time()
     store.execute(
         "INSERT INTO workers VALUES (?, ?, ?, ?, ?, 5, 2, '[\"a\"]')",
         (f"{host}:{pid}:dead", host, pid, now, now),
@@ -255,7 +255,7 @@ def test_status_lists_the_workers_in_the_table_and_in_json(
     store = store_of(config)
     store.register_worker(concurrency=4, heartbeat_seconds=5)
     store.heartbeat_worker(["fjord"], 4, 5)
-    now = host_time()
+    now = store.shared_time()
     store.execute(
         "INSERT INTO workers VALUES ('far:77:beef', 'far', 77, ?, ?, 5, 2, '[]')",
         (now - 600, now - 120),
@@ -499,7 +499,7 @@ def test_a_worker_paused_past_its_lease_pushes_nothing_when_it_wakes(tmp_path: P
             store = store_of(config)
             old = store.lease_holder("a")
             assert old is not None and old.pid == paused.pid
-            wait_for(lambda: host_time() > old.expires_at + 0.1)  # it cannot renew
+            wait_for(lambda: store.shared_time() > old.expires_at + 0.1)  # it cannot renew
             second_hold = parked(sandbox)  # the next pull of a parks too
             # The paused worker's parked request keeps its place in the credential's shared
             # budget (Fiken: one request in flight per user) until it is 120 s old; the other
@@ -585,7 +585,7 @@ def test_the_daemon_claims_up_to_its_concurrency_and_runs_each_on_the_claimed_le
     finally:
         daemon.shutdown()
     assert seen == {"a": (1, 1), "b": (1, 1), "c": (1, 1)}
-    assert next_due(store, "a") > host_time() + 29 * 60
+    assert next_due(store, "a") > store.shared_time() + 29 * 60
     assert store.workers() == []  # a clean stop removes the row
     code, document = daemon.health_document()
     assert document["tenants"]["b"]["last_ok"] is None  # dropped, not failed

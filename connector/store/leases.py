@@ -27,7 +27,7 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True)
 class LeaseHolder:
-    """Who holds a tenant's lease (host time: seconds since the epoch)."""
+    """Who holds a tenant's lease (the store's shared time: seconds since the epoch)."""
 
     tenant: str
     holder: str
