@@ -858,7 +858,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         if args.command == "demo":
             from connector.demo import run_demo
 
-            return run_demo(clock)
+            return run_demo(clock, to_sending_day=not getattr(args, "today", None))
         if args.command == "sandbox":
             return cmd_sandbox(args, clock)
         if args.command == "store":

@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 import tempfile
 from contextlib import ExitStack
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from connector.channels.outbox import OutboxChannel
 from connector.clock import Clock
 from connector.config import TenantConfig
+from connector.policy.calendar import is_business_day, next_business_day
 from connector.render.progress import LogProgress, progress_for
 from connector.render.report import render as render_report
 from connector.render.status import collect, status_table
@@ -60,8 +62,32 @@ def _heading(text: str, out: TextIO) -> None:
     print(f"\n== {text} " + "=" * max(0, 74 - len(text)), file=out)
 
 
-def run_demo(clock: Clock, out: TextIO = sys.stdout, workdir: Path | None = None) -> int:
+def sending_day(day: date, countries: tuple[str, ...] = ("NO", "SE")) -> date:
+    """The first day from ``day`` on that is a business day in every one of ``countries``:
+    nothing is planned for sending on a weekend or a public holiday."""
+    while any(not is_business_day(c, day) for c in countries):
+        day = next_business_day(countries[0], day + timedelta(days=1))
+    return day
+
+
+def run_demo(
+    clock: Clock,
+    out: TextIO = sys.stdout,
+    workdir: Path | None = None,
+    *,
+    to_sending_day: bool = False,
+) -> int:
+    """The demo; ``to_sending_day``: when today is a weekend or public holiday in Norway or
+    Sweden (no letter is planned then), run it as of the next day that is not, and say so."""
     today = clock.today()
+    if to_sending_day and (moved := sending_day(today)) != today:
+        print(
+            f"today ({today:%A} {today}) is not a sending day in Norway and Sweden, so nothing "
+            f"would be planned: the demo runs as of {moved:%A} {moved} "
+            "(`kravsync demo --today YYYY-MM-DD` to choose the day)",
+            file=out,
+        )
+        clock, today = clock.on(moved), moved
     failed = 0
     with ExitStack() as stack:
         folder = workdir or Path(

@@ -230,6 +230,25 @@ def test_demo_prints_findings_and_plan_for_both_sandboxes() -> None:
     assert "kravsync's own e-mail channel sent 1 message(s)" in text
 
 
+def test_the_next_sending_day_skips_weekends_and_either_countrys_holidays() -> None:
+    from connector.demo import sending_day
+
+    assert sending_day(date(2026, 12, 7)) == date(2026, 12, 7)  # a Monday: itself
+    assert sending_day(date(2026, 12, 6)) == date(2026, 12, 7)  # a Sunday
+    # Christmas Eve (closed in Sweden), Christmas Day, Boxing Day, a weekend
+    assert sending_day(date(2026, 12, 24)) == date(2026, 12, 28)
+
+
+def test_the_demo_on_a_day_nothing_is_sent_runs_on_the_next_sending_day_and_says_so() -> None:
+    sunday, monday = date(2026, 12, 6), date(2026, 12, 7)
+    out = io.StringIO()
+    assert run_demo(Clock.starting_at(sunday), out=out, to_sending_day=True) == 0
+    text = out.getvalue()
+    assert f"today (Sunday {sunday}) is not a sending day" in text
+    assert f"the demo runs as of Monday {monday}" in text and f"today: {monday}" in text
+    assert "the fiken sandbox received" in text and "invoices/send" in text  # letters went out
+
+
 def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(kravsync: Kravsync, config: Path, sandbox: FikenSandbox, capsys: pytest.CaptureFixture[str]) -> None:
     assert kravsync("sync", "--today", TODAY.isoformat()) == 0  # a new tenant: plan only
     assert sandbox.received == []
