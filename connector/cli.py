@@ -576,12 +576,25 @@ def cmd_sandbox(args: argparse.Namespace, clock: Clock) -> int:
     return EXIT_OK
 
 
+def _sending_day_notice(tenant: TenantConfig, today: date) -> list[str]:
+    """Why a plan made on a weekend or public holiday is empty (nothing is sent on one)."""
+    from connector.policy.calendar import is_business_day, next_business_day
+
+    if is_business_day(tenant.country, today):
+        return []
+    then = next_business_day(tenant.country, today)
+    return [
+        f"today ({today:%A} {today}) is not a sending day in {tenant.country}: nothing is "
+        f"planned for sending until {then:%A} {then}"
+    ]
+
+
 def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     store = open_configured_store(config, clock)
     today = clock.today()
     tenants = _tenants(config, args.tenant)
     plans = [(t, plan_tenant(t, store, today)) for t in tenants]
-    notices = {t.name: tenant_notices(t, store, today) for t in tenants}
+    notices = {t.name: [*_sending_day_notice(t, today), *tenant_notices(t, store, today)] for t in tenants}
     if args.format == "json":
         print(json.dumps(plan_json(plans, notices), indent=2, ensure_ascii=False))
     else:

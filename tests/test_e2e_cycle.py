@@ -263,3 +263,17 @@ def test_nothing_is_pushed_until_push_is_on_and_never_on_a_dry_run(kravsync: Kra
     sent = len(sandbox.sent_invoices())
     assert kravsync("sync", "--today", TODAY.isoformat()) == 0  # the same day again: nothing twice
     assert len(sandbox.sent_invoices()) == sent
+
+
+def test_a_plan_made_on_a_sunday_says_why_it_is_empty(
+    kravsync: Kravsync, capsys: pytest.CaptureFixture[str]
+) -> None:
+    synced(kravsync, capsys)
+    sunday = TODAY + timedelta(days=6 - TODAY.weekday())
+    assert kravsync("plan", "--today", sunday.isoformat()) == 0
+    out = capsys.readouterr().out
+    monday = sunday + timedelta(days=1)
+    assert "0 actions in 0 messages" in out
+    assert f"! today (Sunday {sunday}) is not a sending day in NO: nothing is planned for sending until Monday {monday}" in out
+    assert kravsync("plan", "--today", monday.isoformat()) == 0
+    assert "not a sending day" not in capsys.readouterr().out
