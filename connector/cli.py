@@ -594,7 +594,7 @@ def cmd_plan(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     today = clock.today()
     tenants = _tenants(config, args.tenant)
     plans = [(t, plan_tenant(t, store, today)) for t in tenants]
-    notices = {t.name: [*_sending_day_notice(t, today), *tenant_notices(t, store, today)] for t in tenants}
+    notices = {t.name: [*tenant_notices(t, store, today), *_sending_day_notice(t, today)] for t in tenants}
     if args.format == "json":
         print(json.dumps(plan_json(plans, notices), indent=2, ensure_ascii=False))
     else:
